@@ -1,0 +1,1 @@
+//! opengpu provider registry: devices, prices, payout addresses, status and reputation

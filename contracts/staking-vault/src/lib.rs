@@ -1,0 +1,1 @@
+//! opengpu staking vault: bonds, unbonding claims, per-task collateral and slashing

@@ -1,0 +1,1 @@
+//! opengpu task market: tasks, escrow, commit/reveal, competition models and settlement

@@ -1,0 +1,1 @@
+//! opengpu verification: on-chain checks of revealed results

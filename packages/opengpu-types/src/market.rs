@@ -1,0 +1,323 @@
+//! task-market: tasks, escrow, commit/reveal, competition models and settlement.
+
+use std::fmt;
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Uint128};
+
+use crate::kernel::{Kernel, KernelLimits, Requirements};
+use crate::verification::VerificationPolicy;
+use crate::{Ownership, OwnershipAction, TaskId};
+
+/// Highest protocol fee the owner can set: 10%.
+pub const MAX_FEE_BPS: u16 = 1_000;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub owner: Option<String>,
+    pub registry: String,
+    pub vault: String,
+    pub verification: String,
+    /// Denoms a task may be paid in: native (`ustake`) and IBC (`ibc/...`) alike.
+    pub allowed_denoms: Vec<String>,
+    /// Protocol fee on each payment, in basis points, sent to `fee_collector` at settlement.
+    pub fee_bps: u16,
+    /// Receives protocol fees; the owner when unset.
+    pub fee_collector: Option<String>,
+    pub params: MarketParams,
+}
+
+/// Limits and windows. A task copies the windows at publish time, so a later config change never
+/// alters the rules of a task already running.
+#[cw_serde]
+pub struct MarketParams {
+    pub kernel_limits: KernelLimits,
+    /// Most providers that may commit to one task; bounds every loop over a task's commitments.
+    pub max_committers: u32,
+    pub min_deadline_blocks: u64,
+    pub max_deadline_blocks: u64,
+    /// Blocks a committer has, after its commit's block, to reveal.
+    pub reveal_window_blocks: u64,
+    /// Manual Confirmation: blocks the client has, after offers close, to confirm one.
+    pub confirm_window_blocks: u64,
+    /// Least collateral (stake denom) a task may ask of each committer; at least 1.
+    pub min_collateral: Uint128,
+}
+
+/// How providers compete for a task.
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum CompetitionModel {
+    /// The earliest commitment whose reveal passes verification wins the whole payment.
+    FirstResponse,
+    /// Providers reveal offers with a price; the client confirms one, or after the confirm
+    /// window anyone may finalize the cheapest valid offer.
+    ManualConfirmation,
+}
+
+impl fmt::Display for CompetitionModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CompetitionModel::FirstResponse => "first_response",
+            CompetitionModel::ManualConfirmation => "manual_confirmation",
+        })
+    }
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Publish a task; the attached funds (one coin of an allowed denom) are its escrowed budget.
+    PublishTask {
+        kernel: Kernel,
+        #[serde(default)]
+        requirements: Requirements,
+        /// Stake-denom collateral each committer locks in the vault.
+        collateral: Uint128,
+        /// Commits are accepted while the chain height is at most publish height + this.
+        deadline_blocks: u64,
+        verification: VerificationPolicy,
+        model: CompetitionModel,
+    },
+    /// Commit to a result: `sha256(task_id ‖ provider ‖ outputs_digest ‖ salt)` (see
+    /// `opengpu_types::commitment`). Locks the task's collateral.
+    Commit { task_id: TaskId, commitment: HexBinary },
+    /// Open a commitment, in a later block than the commit. `price` is the offer under Manual
+    /// Confirmation (at most the budget) and must be unset under First Response.
+    Reveal {
+        task_id: TaskId,
+        outputs: Vec<Binary>,
+        salt: HexBinary,
+        price: Option<Uint128>,
+    },
+    /// Client only, Manual Confirmation: accept `provider`'s offer.
+    Confirm { task_id: TaskId, provider: String },
+    /// Anyone: settle a task whose rules now name a winner (First Response once earlier
+    /// committers' reveal windows are over; Manual Confirmation after the confirm window).
+    Finalize { task_id: TaskId },
+    /// Client only, before any commitment: full refund.
+    Cancel { task_id: TaskId },
+    /// Anyone, after the deadline and every reveal window, when no valid result exists: refund
+    /// the client and forfeit non-revealers' collateral to it.
+    Expire { task_id: TaskId },
+    /// Owner only.
+    UpdateConfig {
+        allowed_denoms: Option<Vec<String>>,
+        fee_bps: Option<u16>,
+        fee_collector: Option<String>,
+        params: Option<MarketParams>,
+    },
+    UpdateOwnership(OwnershipAction),
+}
+
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum TaskStatus {
+    /// Published, no commitment yet.
+    Open,
+    /// At least one commitment; not yet settled.
+    Committed,
+    Settled,
+    Cancelled,
+    Expired,
+}
+
+impl TaskStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Committed => "committed",
+            TaskStatus::Settled => "settled",
+            TaskStatus::Cancelled => "cancelled",
+            TaskStatus::Expired => "expired",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Settled | TaskStatus::Cancelled | TaskStatus::Expired
+        )
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a settled task was paid.
+#[cw_serde]
+pub struct Settlement {
+    pub winner: Addr,
+    /// Where the payment went (the winner's payout address).
+    pub paid_to: Addr,
+    /// The winner's price: the whole budget under First Response, the offer under Manual
+    /// Confirmation. `paid + fee == price`.
+    pub price: Uint128,
+    pub paid: Uint128,
+    pub fee: Uint128,
+    /// `budget - price`, returned to the client.
+    pub refund: Uint128,
+    pub height: u64,
+}
+
+#[cw_serde]
+pub struct TaskInfo {
+    pub id: TaskId,
+    pub client: Addr,
+    pub model: CompetitionModel,
+    pub requirements: Requirements,
+    pub verification: VerificationPolicy,
+    /// The escrowed budget.
+    pub payment: Coin,
+    pub collateral: Uint128,
+    /// Sizes of the kernel's output buffers, in order: the shape a reveal must have.
+    pub output_sizes: Vec<u64>,
+    pub created_height: u64,
+    /// Last height at which a commit is accepted.
+    pub deadline_height: u64,
+    pub reveal_window_blocks: u64,
+    pub confirm_window_blocks: u64,
+    pub max_committers: u32,
+    pub status: TaskStatus,
+    pub commit_count: u32,
+    pub settlement: Option<Settlement>,
+}
+
+impl TaskInfo {
+    /// Height after which no reveal can arrive: the last commit's reveal window ends here.
+    pub fn reveals_close_height(&self) -> u64 {
+        self.deadline_height.saturating_add(self.reveal_window_blocks)
+    }
+
+    /// Manual Confirmation: height after which anyone may finalize the cheapest offer.
+    pub fn confirm_deadline_height(&self) -> u64 {
+        self.reveals_close_height()
+            .saturating_add(self.confirm_window_blocks)
+    }
+}
+
+#[cw_serde]
+pub enum CommitmentState {
+    /// Waiting for the reveal.
+    Committed {},
+    /// Opened and verified valid.
+    Revealed {
+        outputs_digest: HexBinary,
+        price: Option<Uint128>,
+        height: u64,
+    },
+    /// Opened, proven wrong and slashed.
+    Rejected { reason: String },
+    /// Never revealed in its window: collateral forfeited to the client.
+    Forfeited {},
+    /// Not revealed, but the task ended before its window did: collateral released.
+    Released {},
+}
+
+#[cw_serde]
+pub struct CommitmentInfo {
+    pub task_id: TaskId,
+    pub provider: Addr,
+    /// Order of arrival, from 0.
+    pub seq: u32,
+    pub commitment: HexBinary,
+    pub collateral: Uint128,
+    pub committed_height: u64,
+    /// Last height at which this commitment may be revealed.
+    pub reveal_deadline_height: u64,
+    pub state: CommitmentState,
+}
+
+/// A valid revealed result.
+#[cw_serde]
+pub struct Offer {
+    pub provider: Addr,
+    pub seq: u32,
+    pub outputs_digest: HexBinary,
+    /// Manual Confirmation: the asked price.
+    pub price: Option<Uint128>,
+    pub revealed_height: u64,
+}
+
+#[cw_serde]
+#[derive(Default)]
+pub struct TaskFilter {
+    pub status: Option<TaskStatus>,
+    pub client: Option<String>,
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(MarketConfig)]
+    Config {},
+    /// One task with its kernel.
+    #[returns(TaskResponse)]
+    Task { task_id: TaskId },
+    /// Tasks by id, optionally only one status and/or one client (served from indexes).
+    #[returns(TasksResponse)]
+    Tasks {
+        filter: Option<TaskFilter>,
+        start_after: Option<TaskId>,
+        limit: Option<u32>,
+    },
+    /// A task's commitments in arrival order.
+    #[returns(CommitmentsResponse)]
+    Commitments {
+        task_id: TaskId,
+        start_after: Option<u32>,
+        limit: Option<u32>,
+    },
+    /// A task's valid revealed results.
+    #[returns(OffersResponse)]
+    Offers { task_id: TaskId },
+    /// The outputs a provider revealed; the winner's when `provider` is unset.
+    #[returns(ResultResponse)]
+    Result {
+        task_id: TaskId,
+        provider: Option<String>,
+    },
+    #[returns(Ownership)]
+    Ownership {},
+}
+
+#[cw_serde]
+pub struct MarketConfig {
+    pub registry_addr: Addr,
+    pub vault_addr: Addr,
+    pub verification_addr: Addr,
+    pub allowed_denoms: Vec<String>,
+    pub fee_bps: u16,
+    pub fee_collector: Addr,
+    pub params: MarketParams,
+}
+
+#[cw_serde]
+pub struct TaskResponse {
+    pub task: TaskInfo,
+    pub kernel: Kernel,
+}
+
+#[cw_serde]
+pub struct TasksResponse {
+    pub tasks: Vec<TaskInfo>,
+}
+
+#[cw_serde]
+pub struct CommitmentsResponse {
+    pub commitments: Vec<CommitmentInfo>,
+}
+
+#[cw_serde]
+pub struct OffersResponse {
+    pub offers: Vec<Offer>,
+}
+
+#[cw_serde]
+pub struct ResultResponse {
+    pub provider: Addr,
+    pub outputs: Vec<Binary>,
+    pub outputs_digest: HexBinary,
+}
