@@ -12,7 +12,7 @@ pub mod registry;
 pub mod vault;
 pub mod verification;
 
-pub use opengpu_ownable::{Ownership, OwnershipAction};
+pub use opengpu_cw_utils::{Ownership, OwnershipAction};
 
 /// Tasks are numbered from 1 by the market.
 pub type TaskId = u64;
