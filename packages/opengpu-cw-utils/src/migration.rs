@@ -43,10 +43,12 @@ pub fn migrate_contract_version(
 }
 
 fn parse(version: &str) -> Result<semver::Version, MigrationError> {
-    version.parse().map_err(|e: semver::Error| MigrationError::BadVersion {
-        version: version.to_string(),
-        reason: e.to_string(),
-    })
+    version
+        .parse()
+        .map_err(|e: semver::Error| MigrationError::BadVersion {
+            version: version.to_string(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -67,6 +69,9 @@ mod tests {
             Err(MigrationError::Downgrade { .. })
         ));
         migrate_contract_version(&mut storage, "crates.io:a", "0.3.0").unwrap();
-        assert_eq!(cw2::get_contract_version(&storage).unwrap().version, "0.3.0");
+        assert_eq!(
+            cw2::get_contract_version(&storage).unwrap().version,
+            "0.3.0"
+        );
     }
 }

@@ -111,7 +111,8 @@ fn validate(api: &dyn Api, addr: &str) -> StdResult<Addr> {
 }
 
 fn display(addr: &Option<Addr>) -> String {
-    addr.as_ref().map_or_else(|| "none".to_string(), Addr::to_string)
+    addr.as_ref()
+        .map_or_else(|| "none".to_string(), Addr::to_string)
 }
 
 #[cfg(test)]
@@ -146,8 +147,12 @@ mod tests {
         )
         .unwrap();
         assert_owner(&deps.storage, &owner).unwrap();
-        let err = update_ownership(deps.as_mut(), &stranger, OwnershipAction::AcceptOwnership {})
-            .unwrap_err();
+        let err = update_ownership(
+            deps.as_mut(),
+            &stranger,
+            OwnershipAction::AcceptOwnership {},
+        )
+        .unwrap_err();
         assert!(matches!(err, OwnershipError::NotPendingOwner { .. }));
 
         update_ownership(deps.as_mut(), &next, OwnershipAction::AcceptOwnership {}).unwrap();

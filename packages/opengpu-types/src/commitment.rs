@@ -35,7 +35,12 @@ pub fn outputs_digest(outputs: &[Binary]) -> [u8; 32] {
 }
 
 /// The commitment a provider publishes before revealing `outputs` for `task_id`.
-pub fn commitment(task_id: u64, provider: &str, outputs_digest: &[u8; 32], salt: &[u8]) -> [u8; 32] {
+pub fn commitment(
+    task_id: u64,
+    provider: &str,
+    outputs_digest: &[u8; 32],
+    salt: &[u8],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(task_id.to_be_bytes());
     hasher.update(provider.as_bytes());
@@ -55,7 +60,10 @@ mod tests {
         manual.extend_from_slice(&2u64.to_be_bytes());
         manual.extend_from_slice(b"ab");
         manual.extend_from_slice(&0u64.to_be_bytes());
-        assert_eq!(outputs_digest(&outputs), <[u8; 32]>::from(Sha256::digest(&manual)));
+        assert_eq!(
+            outputs_digest(&outputs),
+            <[u8; 32]>::from(Sha256::digest(&manual))
+        );
     }
 
     #[test]

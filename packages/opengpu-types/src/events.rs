@@ -8,7 +8,10 @@ use cosmwasm_std::Uint128;
 #[derive(thiserror::Error, Debug, PartialEq, Eq)]
 pub enum EventError {
     #[error("event {event} lacks attribute {key}")]
-    MissingAttribute { event: &'static str, key: &'static str },
+    MissingAttribute {
+        event: &'static str,
+        key: &'static str,
+    },
     #[error("event {event} attribute {key}={value:?} is malformed: {reason}")]
     BadAttribute {
         event: &'static str,
@@ -67,7 +70,11 @@ macro_rules! contract_event {
     };
 }
 
-fn parse_attribute<'a, T, I>(event: &'static str, key: &'static str, attributes: I) -> Result<T, EventError>
+fn parse_attribute<'a, T, I>(
+    event: &'static str,
+    key: &'static str,
+    attributes: I,
+) -> Result<T, EventError>
 where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
@@ -212,7 +219,12 @@ mod tests {
         let event = Event::from(settled.clone());
         assert_eq!(event.ty, "task_settled");
         let mut attrs: Vec<(&str, &str)> = vec![("_contract_address", "wasm1market")];
-        attrs.extend(event.attributes.iter().map(|a| (a.key.as_str(), a.value.as_str())));
+        attrs.extend(
+            event
+                .attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.as_str())),
+        );
         assert_eq!(TaskSettled::from_attributes(attrs), Ok(settled));
         assert_eq!(TaskSettled::chain_type(), "wasm-task_settled");
     }
@@ -228,6 +240,9 @@ mod tests {
             })
         );
         let bad = TaskCancelled::from_attributes(vec![("task_id", "x"), ("refund", "1")]);
-        assert!(matches!(bad, Err(EventError::BadAttribute { key: "task_id", .. })));
+        assert!(matches!(
+            bad,
+            Err(EventError::BadAttribute { key: "task_id", .. })
+        ));
     }
 }

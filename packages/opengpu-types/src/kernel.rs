@@ -27,17 +27,35 @@ pub struct Kernel {
 #[cw_serde]
 pub enum KernelArg {
     /// A `__global` buffer filled with these bytes before the launch.
-    Input { data: Binary },
+    Input {
+        data: Binary,
+    },
     /// A `__global` buffer of `size` zeroed bytes, read back after the launch: the task's result.
-    Output { size: u64 },
+    Output {
+        size: u64,
+    },
     /// A `__local` buffer of `size` bytes.
-    Local { size: u64 },
-    U32 { value: u32 },
-    I32 { value: i32 },
-    U64 { value: Uint64 },
-    I64 { value: Int64 },
-    F32 { bits: u32 },
-    F64 { bits: Uint64 },
+    Local {
+        size: u64,
+    },
+    U32 {
+        value: u32,
+    },
+    I32 {
+        value: i32,
+    },
+    U64 {
+        value: Uint64,
+    },
+    I64 {
+        value: Int64,
+    },
+    F32 {
+        bits: u32,
+    },
+    F64 {
+        bits: Uint64,
+    },
 }
 
 /// What the device that runs a task must offer.
@@ -298,20 +316,70 @@ mod tests {
 
     #[test]
     fn kernel_checks_name_each_broken_rule() {
-        let cases: Vec<(fn(&mut Kernel), KernelError)> = vec![
+        type Breaks = fn(&mut Kernel);
+        let cases: Vec<(Breaks, KernelError)> = vec![
             (|k| k.source.clear(), KernelError::EmptySource),
-            (|k| k.source = "x".repeat(2000), KernelError::SourceTooLarge { got: 2000, max: 1024 }),
-            (|k| k.entry_point = "1add".into(), KernelError::BadEntryPoint { name: "1add".into() }),
-            (|k| k.global_work_size = vec![], KernelError::BadDimensions { got: 0 }),
-            (|k| k.global_work_size = vec![1, 1, 1, 1], KernelError::BadDimensions { got: 4 }),
-            (|k| k.global_work_size = vec![0], KernelError::ZeroWorkSize { dim: 0 }),
-            (|k| k.local_work_size = Some(vec![3]), KernelError::LocalDoesNotDivide { dim: 0, local: 3, global: 4 }),
-            (|k| k.local_work_size = Some(vec![1, 1]), KernelError::LocalDimensionsMismatch { local: 2, global: 1 }),
-            (|k| k.args = vec![KernelArg::U32 { value: 1 }; 9], KernelError::TooManyArgs { got: 9, max: 8 }),
+            (
+                |k| k.source = "x".repeat(2000),
+                KernelError::SourceTooLarge {
+                    got: 2000,
+                    max: 1024,
+                },
+            ),
+            (
+                |k| k.entry_point = "1add".into(),
+                KernelError::BadEntryPoint {
+                    name: "1add".into(),
+                },
+            ),
+            (
+                |k| k.global_work_size = vec![],
+                KernelError::BadDimensions { got: 0 },
+            ),
+            (
+                |k| k.global_work_size = vec![1, 1, 1, 1],
+                KernelError::BadDimensions { got: 4 },
+            ),
+            (
+                |k| k.global_work_size = vec![0],
+                KernelError::ZeroWorkSize { dim: 0 },
+            ),
+            (
+                |k| k.local_work_size = Some(vec![3]),
+                KernelError::LocalDoesNotDivide {
+                    dim: 0,
+                    local: 3,
+                    global: 4,
+                },
+            ),
+            (
+                |k| k.local_work_size = Some(vec![1, 1]),
+                KernelError::LocalDimensionsMismatch {
+                    local: 2,
+                    global: 1,
+                },
+            ),
+            (
+                |k| k.args = vec![KernelArg::U32 { value: 1 }; 9],
+                KernelError::TooManyArgs { got: 9, max: 8 },
+            ),
             (|k| k.args.truncate(1), KernelError::NoOutputs),
-            (|k| k.args.push(KernelArg::Output { size: 0 }), KernelError::ZeroSizedBuffer { index: 2 }),
-            (|k| k.args.push(KernelArg::Input { data: Binary::from(vec![1; 60]) }), KernelError::InputTooLarge { got: 76, max: 64 }),
-            (|k| k.args.push(KernelArg::Output { size: 60 }), KernelError::OutputTooLarge { got: 76, max: 64 }),
+            (
+                |k| k.args.push(KernelArg::Output { size: 0 }),
+                KernelError::ZeroSizedBuffer { index: 2 },
+            ),
+            (
+                |k| {
+                    k.args.push(KernelArg::Input {
+                        data: Binary::from(vec![1; 60]),
+                    })
+                },
+                KernelError::InputTooLarge { got: 76, max: 64 },
+            ),
+            (
+                |k| k.args.push(KernelArg::Output { size: 60 }),
+                KernelError::OutputTooLarge { got: 76, max: 64 },
+            ),
         ];
         for (breaks, expected) in cases {
             let mut k = kernel();
@@ -333,7 +401,10 @@ mod tests {
             min_global_mem_bytes: 2 << 30,
             ..Default::default()
         };
-        assert!(memory.unmet_by(&device, None).unwrap().contains("global memory"));
+        assert!(memory
+            .unmet_by(&device, None)
+            .unwrap()
+            .contains("global memory"));
         let cpu = Requirements {
             device_type: Some(DeviceType::Cpu),
             ..Default::default()

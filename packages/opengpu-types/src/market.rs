@@ -3,11 +3,11 @@
 use std::fmt;
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
 
 use crate::kernel::{Kernel, KernelLimits, Requirements};
 use crate::verification::VerificationPolicy;
-use crate::{Ownership, OwnershipAction, TaskId};
+use crate::{OwnershipAction, TaskId};
 
 /// Highest protocol fee the owner can set: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
@@ -80,7 +80,10 @@ pub enum ExecuteMsg {
     },
     /// Commit to a result: `sha256(task_id ‖ provider ‖ outputs_digest ‖ salt)` (see
     /// `opengpu_types::commitment`). Locks the task's collateral.
-    Commit { task_id: TaskId, commitment: HexBinary },
+    Commit {
+        task_id: TaskId,
+        commitment: HexBinary,
+    },
     /// Open a commitment, in a later block than the commit. `price` is the offer under Manual
     /// Confirmation (at most the budget) and must be unset under First Response.
     Reveal {
@@ -90,15 +93,24 @@ pub enum ExecuteMsg {
         price: Option<Uint128>,
     },
     /// Client only, Manual Confirmation: accept `provider`'s offer.
-    Confirm { task_id: TaskId, provider: String },
+    Confirm {
+        task_id: TaskId,
+        provider: String,
+    },
     /// Anyone: settle a task whose rules now name a winner (First Response once earlier
     /// committers' reveal windows are over; Manual Confirmation after the confirm window).
-    Finalize { task_id: TaskId },
+    Finalize {
+        task_id: TaskId,
+    },
     /// Client only, before any commitment: full refund.
-    Cancel { task_id: TaskId },
+    Cancel {
+        task_id: TaskId,
+    },
     /// Anyone, after the deadline and every reveal window, when no valid result exists: refund
     /// the client and forfeit non-revealers' collateral to it.
-    Expire { task_id: TaskId },
+    Expire {
+        task_id: TaskId,
+    },
     /// Owner only.
     UpdateConfig {
         allowed_denoms: Option<Vec<String>>,
@@ -169,8 +181,10 @@ pub struct TaskInfo {
     pub model: CompetitionModel,
     pub requirements: Requirements,
     pub verification: VerificationPolicy,
+    /// Denom of the escrowed budget.
+    pub denom: String,
     /// The escrowed budget.
-    pub payment: Coin,
+    pub budget: Uint128,
     pub collateral: Uint128,
     /// Sizes of the kernel's output buffers, in order: the shape a reveal must have.
     pub output_sizes: Vec<u64>,
@@ -188,7 +202,8 @@ pub struct TaskInfo {
 impl TaskInfo {
     /// Height after which no reveal can arrive: the last commit's reveal window ends here.
     pub fn reveals_close_height(&self) -> u64 {
-        self.deadline_height.saturating_add(self.reveal_window_blocks)
+        self.deadline_height
+            .saturating_add(self.reveal_window_blocks)
     }
 
     /// Manual Confirmation: height after which anyone may finalize the cheapest offer.
@@ -279,7 +294,7 @@ pub enum QueryMsg {
         task_id: TaskId,
         provider: Option<String>,
     },
-    #[returns(Ownership)]
+    #[returns(crate::Ownership)]
     Ownership {},
 }
 

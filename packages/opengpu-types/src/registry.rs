@@ -4,9 +4,11 @@
 use std::fmt;
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{to_json_binary, Addr, Coin, CosmosMsg, QuerierWrapper, StdResult, Uint128, WasmMsg};
+use cosmwasm_std::{
+    to_json_binary, Addr, Coin, CosmosMsg, QuerierWrapper, StdResult, Uint128, WasmMsg,
+};
 
-use crate::{Ownership, OwnershipAction, TaskId};
+use crate::{OwnershipAction, TaskId};
 
 /// Longest moniker the registry stores.
 pub const MAX_MONIKER_LEN: usize = 64;
@@ -72,9 +74,13 @@ pub struct ProviderProfile {
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Register the sender. Needs `min_bond` bonded in the vault.
-    Register { profile: ProviderProfile },
+    Register {
+        profile: ProviderProfile,
+    },
     /// Replace the sender's profile.
-    Update { profile: ProviderProfile },
+    Update {
+        profile: ProviderProfile,
+    },
     /// Stop being eligible for new tasks.
     Pause {},
     /// Become eligible again (needs `min_bond`).
@@ -88,7 +94,9 @@ pub enum ExecuteMsg {
         outcome: Outcome,
     },
     /// Owner only.
-    UpdateConfig { min_bond: Option<Uint128> },
+    UpdateConfig {
+        min_bond: Option<Uint128>,
+    },
     UpdateOwnership(OwnershipAction),
 }
 
@@ -181,7 +189,7 @@ pub enum QueryMsg {
         start_after: Option<String>,
         limit: Option<u32>,
     },
-    #[returns(Ownership)]
+    #[returns(crate::Ownership)]
     Ownership {},
 }
 
@@ -233,7 +241,11 @@ impl RegistryContract {
         .into())
     }
 
-    pub fn provider(&self, querier: &QuerierWrapper, address: &Addr) -> StdResult<ProviderResponse> {
+    pub fn provider(
+        &self,
+        querier: &QuerierWrapper,
+        address: &Addr,
+    ) -> StdResult<ProviderResponse> {
         querier.query_wasm_smart(
             &self.0,
             &QueryMsg::Provider {

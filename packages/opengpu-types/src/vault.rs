@@ -5,7 +5,7 @@ use cosmwasm_std::{
     to_json_binary, Addr, CosmosMsg, QuerierWrapper, StdResult, Timestamp, Uint128, WasmMsg,
 };
 
-use crate::{Ownership, OwnershipAction, TaskId};
+use crate::{OwnershipAction, TaskId};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -28,7 +28,9 @@ pub enum ExecuteMsg {
     /// Bond the attached stake-denom funds.
     Bond {},
     /// Start unbonding `amount` of free (unlocked) stake; payable after the unbonding period.
-    Unbond { amount: Uint128 },
+    Unbond {
+        amount: Uint128,
+    },
     /// Pay out every matured unbonding claim of the sender.
     Claim {},
     /// Market only: lock `amount` of the provider's free stake as collateral for a task.
@@ -38,7 +40,10 @@ pub enum ExecuteMsg {
         amount: Uint128,
     },
     /// Market only: release the provider's collateral for a task.
-    Unlock { provider: String, task_id: TaskId },
+    Unlock {
+        provider: String,
+        task_id: TaskId,
+    },
     /// Market or verification only: take up to `amount` from the provider, first from the
     /// task's lock, then from free bonded stake, then from unbonding claims, and send it to
     /// `beneficiary`.
@@ -77,7 +82,7 @@ pub enum QueryMsg {
     /// Totals over all stakers: what the vault's bank balance must equal.
     #[returns(TotalsResponse)]
     Totals {},
-    #[returns(Ownership)]
+    #[returns(crate::Ownership)]
     Ownership {},
 }
 

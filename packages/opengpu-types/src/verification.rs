@@ -9,7 +9,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, HexBinary, QuerierWrapper, StdResult};
 
-use crate::{Ownership, OwnershipAction};
+use crate::OwnershipAction;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -59,7 +59,7 @@ pub enum QueryMsg {
     /// Checks that a policy is well-formed before a task that uses it is published.
     #[returns(Verdict)]
     CheckPolicy { policy: VerificationPolicy },
-    #[returns(Ownership)]
+    #[returns(crate::Ownership)]
     Ownership {},
 }
 
@@ -73,7 +73,9 @@ pub struct VerificationConfig {
 pub enum Verdict {
     Valid {},
     /// Proven wrong; `reason` says which check failed.
-    Invalid { reason: String },
+    Invalid {
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -108,7 +110,11 @@ impl VerificationContract {
         )
     }
 
-    pub fn check_policy(&self, querier: &QuerierWrapper, policy: &VerificationPolicy) -> StdResult<Verdict> {
+    pub fn check_policy(
+        &self,
+        querier: &QuerierWrapper,
+        policy: &VerificationPolicy,
+    ) -> StdResult<Verdict> {
         querier.query_wasm_smart(
             &self.0,
             &QueryMsg::CheckPolicy {

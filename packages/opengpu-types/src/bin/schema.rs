@@ -9,34 +9,46 @@ use opengpu_types::{market, registry, vault, verification, MigrateMsg};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "schema".into()));
     let apis = [
-        ("registry", generate_api! {
-            name: "registry",
-            instantiate: registry::InstantiateMsg,
-            execute: registry::ExecuteMsg,
-            query: registry::QueryMsg,
-            migrate: MigrateMsg,
-        }),
-        ("task-market", generate_api! {
-            name: "task-market",
-            instantiate: market::InstantiateMsg,
-            execute: market::ExecuteMsg,
-            query: market::QueryMsg,
-            migrate: MigrateMsg,
-        }),
-        ("staking-vault", generate_api! {
-            name: "staking-vault",
-            instantiate: vault::InstantiateMsg,
-            execute: vault::ExecuteMsg,
-            query: vault::QueryMsg,
-            migrate: MigrateMsg,
-        }),
-        ("verification", generate_api! {
-            name: "verification",
-            instantiate: verification::InstantiateMsg,
-            execute: verification::ExecuteMsg,
-            query: verification::QueryMsg,
-            migrate: MigrateMsg,
-        }),
+        (
+            "registry",
+            generate_api! {
+                name: "registry",
+                instantiate: registry::InstantiateMsg,
+                execute: registry::ExecuteMsg,
+                query: registry::QueryMsg,
+                migrate: MigrateMsg,
+            },
+        ),
+        (
+            "task-market",
+            generate_api! {
+                name: "task-market",
+                instantiate: market::InstantiateMsg,
+                execute: market::ExecuteMsg,
+                query: market::QueryMsg,
+                migrate: MigrateMsg,
+            },
+        ),
+        (
+            "staking-vault",
+            generate_api! {
+                name: "staking-vault",
+                instantiate: vault::InstantiateMsg,
+                execute: vault::ExecuteMsg,
+                query: vault::QueryMsg,
+                migrate: MigrateMsg,
+            },
+        ),
+        (
+            "verification",
+            generate_api! {
+                name: "verification",
+                instantiate: verification::InstantiateMsg,
+                execute: verification::ExecuteMsg,
+                query: verification::QueryMsg,
+                migrate: MigrateMsg,
+            },
+        ),
     ];
     for (name, api) in apis {
         let dir = out_dir.join(name);

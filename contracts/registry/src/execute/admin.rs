@@ -1,0 +1,60 @@
+//! Instantiation and owner-only configuration.
+
+use cosmwasm_std::{DepsMut, MessageInfo, Response, Uint128};
+use opengpu_cw_utils::{assert_owner, initialize_owner, OwnershipAction};
+use opengpu_types::events::actions;
+use opengpu_types::registry::{InstantiateMsg, RegistryConfig};
+
+use crate::state::CONFIG;
+use crate::ContractError;
+
+pub fn instantiate(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let owner = match msg.owner {
+        Some(owner) => deps.api.addr_validate(&owner)?,
+        None => info.sender,
+    };
+    let config = RegistryConfig {
+        vault_addr: deps.api.addr_validate(&msg.vault)?,
+        market_addr: deps.api.addr_validate(&msg.market)?,
+        min_bond: msg.min_bond,
+    };
+    CONFIG.save(deps.storage, &config)?;
+    initialize_owner(deps.storage, owner.clone())?;
+    Ok(Response::new()
+        .add_attribute("action", actions::INSTANTIATE)
+        .add_attribute("owner", owner)
+        .add_attribute("vault", config.vault_addr)
+        .add_attribute("market", config.market_addr)
+        .add_attribute("min_bond", config.min_bond))
+}
+
+/// Changing `min_bond` affects eligibility at once; registered providers are not removed, they
+/// are simply not eligible (and cannot resume) until they bond enough.
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    min_bond: Option<Uint128>,
+) -> Result<Response, ContractError> {
+    assert_owner(deps.storage, &info.sender)?;
+    let mut config = CONFIG.load(deps.storage)?;
+    if let Some(min_bond) = min_bond {
+        config.min_bond = min_bond;
+    }
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new()
+        .add_attribute("action", actions::UPDATE_CONFIG)
+        .add_attribute("min_bond", config.min_bond))
+}
+
+pub fn update_ownership(
+    deps: DepsMut,
+    info: MessageInfo,
+    action: OwnershipAction,
+) -> Result<Response, ContractError> {
+    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
+    Ok(Response::new().add_attributes(attributes))
+}

@@ -1,0 +1,97 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+use opengpu_types::market::{ExecuteMsg, InstantiateMsg, QueryMsg};
+use opengpu_types::MigrateMsg;
+
+use crate::error::ContractError;
+use crate::{execute, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:opengpu-task-market";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    execute::config::instantiate(deps, info, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::PublishTask {
+            kernel,
+            requirements,
+            collateral,
+            deadline_blocks,
+            verification,
+            model,
+        } => execute::publish::publish_task(
+            deps,
+            env,
+            info,
+            execute::publish::NewTask {
+                kernel,
+                requirements,
+                collateral,
+                deadline_blocks,
+                verification,
+                model,
+            },
+        ),
+        ExecuteMsg::Commit {
+            task_id,
+            commitment,
+        } => execute::submit::commit(deps, env, info, task_id, commitment),
+        ExecuteMsg::Reveal {
+            task_id,
+            outputs,
+            salt,
+            price,
+        } => execute::submit::reveal(deps, env, info, task_id, outputs, salt, price),
+        ExecuteMsg::Confirm { task_id, provider } => {
+            execute::close::confirm(deps, env, info, task_id, provider)
+        }
+        ExecuteMsg::Finalize { task_id } => execute::close::finalize(deps, env, info, task_id),
+        ExecuteMsg::Cancel { task_id } => execute::publish::cancel(deps, info, task_id),
+        ExecuteMsg::Expire { task_id } => execute::close::expire(deps, env, info, task_id),
+        ExecuteMsg::UpdateConfig {
+            allowed_denoms,
+            fee_bps,
+            fee_collector,
+            params,
+        } => execute::config::update_config(
+            deps,
+            info,
+            allowed_denoms,
+            fee_bps,
+            fee_collector,
+            params,
+        ),
+        ExecuteMsg::UpdateOwnership(action) => {
+            execute::config::update_ownership(deps, info, action)
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    query::dispatch(deps, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let attributes =
+        opengpu_cw_utils::migrate_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attributes(attributes))
+}

@@ -1,0 +1,163 @@
+//! Instantiate and owner-only configuration.
+
+use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response};
+use opengpu_cw_utils::OwnershipAction;
+use opengpu_types::events::actions;
+use opengpu_types::market::{InstantiateMsg, MarketConfig, MarketParams, MAX_FEE_BPS};
+
+use crate::state::{CONFIG, LAST_TASK_ID};
+use crate::ContractError;
+
+/// Upper bound on `max_committers`: settlement touches every commitment of a task once.
+pub const MAX_COMMITTERS_LIMIT: u32 = 30;
+
+pub fn instantiate(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let api = deps.api;
+    let owner = match msg.owner {
+        Some(owner) => api.addr_validate(&owner)?,
+        None => info.sender,
+    };
+    let fee_collector = match msg.fee_collector {
+        Some(collector) => api.addr_validate(&collector)?,
+        None => owner.clone(),
+    };
+    let config = MarketConfig {
+        registry_addr: api.addr_validate(&msg.registry)?,
+        vault_addr: api.addr_validate(&msg.vault)?,
+        verification_addr: api.addr_validate(&msg.verification)?,
+        allowed_denoms: msg.allowed_denoms,
+        fee_bps: msg.fee_bps,
+        fee_collector,
+        params: msg.params,
+    };
+    validate_config(&config)?;
+    opengpu_cw_utils::initialize_owner(deps.storage, owner.clone())?;
+    CONFIG.save(deps.storage, &config)?;
+    LAST_TASK_ID.save(deps.storage, &0)?;
+    Ok(Response::new()
+        .add_attribute("action", actions::INSTANTIATE)
+        .add_attribute("owner", owner))
+}
+
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    allowed_denoms: Option<Vec<String>>,
+    fee_bps: Option<u16>,
+    fee_collector: Option<String>,
+    params: Option<MarketParams>,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    opengpu_cw_utils::assert_owner(deps.storage, &info.sender)?;
+    let mut config = CONFIG.load(deps.storage)?;
+    if let Some(denoms) = allowed_denoms {
+        config.allowed_denoms = denoms;
+    }
+    if let Some(fee_bps) = fee_bps {
+        config.fee_bps = fee_bps;
+    }
+    if let Some(collector) = fee_collector {
+        config.fee_collector = validate(deps.api, &collector)?;
+    }
+    if let Some(params) = params {
+        config.params = params;
+    }
+    validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new().add_attribute("action", actions::UPDATE_CONFIG))
+}
+
+pub fn update_ownership(
+    deps: DepsMut,
+    info: MessageInfo,
+    action: OwnershipAction,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
+    Ok(Response::new().add_attributes(attributes))
+}
+
+fn validate(api: &dyn Api, addr: &str) -> Result<Addr, ContractError> {
+    Ok(api.addr_validate(addr)?)
+}
+
+fn invalid(reason: impl Into<String>) -> ContractError {
+    ContractError::InvalidConfig {
+        reason: reason.into(),
+    }
+}
+
+fn validate_config(config: &MarketConfig) -> Result<(), ContractError> {
+    if config.allowed_denoms.is_empty() {
+        return Err(invalid("allowed_denoms is empty"));
+    }
+    for (i, denom) in config.allowed_denoms.iter().enumerate() {
+        if !is_denom(denom) {
+            return Err(invalid(format!("{denom:?} is not a valid denom")));
+        }
+        if config.allowed_denoms[..i].contains(denom) {
+            return Err(invalid(format!("denom {denom} is listed twice")));
+        }
+    }
+    if config.fee_bps > MAX_FEE_BPS {
+        return Err(invalid(format!(
+            "fee_bps {} is above the maximum {MAX_FEE_BPS}",
+            config.fee_bps
+        )));
+    }
+    let p = &config.params;
+    if p.max_committers == 0 || p.max_committers > MAX_COMMITTERS_LIMIT {
+        return Err(invalid(format!(
+            "max_committers must be 1..={MAX_COMMITTERS_LIMIT}, got {}",
+            p.max_committers
+        )));
+    }
+    if p.min_deadline_blocks == 0 || p.max_deadline_blocks < p.min_deadline_blocks {
+        return Err(invalid(
+            "deadline bounds need 1 <= min_deadline_blocks <= max_deadline_blocks",
+        ));
+    }
+    if p.reveal_window_blocks == 0 || p.confirm_window_blocks == 0 {
+        return Err(invalid(
+            "reveal and confirm windows must be at least one block",
+        ));
+    }
+    if p.min_collateral.is_zero() {
+        return Err(invalid("min_collateral must be at least 1"));
+    }
+    let limits = &p.kernel_limits;
+    if limits.max_source_bytes == 0 || limits.max_args == 0 || limits.max_output_bytes == 0 {
+        return Err(invalid(
+            "kernel limits must allow a source, an argument and an output",
+        ));
+    }
+    Ok(())
+}
+
+/// Cosmos SDK denom syntax: a letter, then 2 to 127 of letters, digits and `/:._-`.
+fn is_denom(denom: &str) -> bool {
+    let mut chars = denom.chars();
+    (3..=128).contains(&denom.len())
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn denom_syntax_accepts_native_and_ibc_denoms() {
+        assert!(is_denom("ustake"));
+        assert!(is_denom(
+            "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+        ));
+        assert!(!is_denom("u"));
+        assert!(!is_denom("1stake"));
+        assert!(!is_denom("us take"));
+    }
+}

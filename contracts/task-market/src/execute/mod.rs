@@ -1,0 +1,8 @@
+//! Execute handlers, one module per stage of a task's life.
+
+pub mod close;
+pub mod config;
+pub mod publish;
+pub mod submit;
+
+mod settle;

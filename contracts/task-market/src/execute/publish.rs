@@ -1,0 +1,126 @@
+//! Publishing a task with its escrow, and cancelling it before anyone commits.
+
+use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
+use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
+use opengpu_types::kernel::{Kernel, Requirements};
+use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
+use opengpu_types::TaskId;
+
+use super::settle::send;
+use crate::state::{load_task, save_task, CONFIG, KERNELS, LAST_TASK_ID};
+use crate::ContractError;
+
+/// What a client asks for in `PublishTask`.
+pub struct NewTask {
+    pub kernel: Kernel,
+    pub requirements: Requirements,
+    pub collateral: Uint128,
+    pub deadline_blocks: u64,
+    pub verification: VerificationPolicy,
+    pub model: CompetitionModel,
+}
+
+pub fn publish_task(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    new: NewTask,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let payment = cw_utils::one_coin(&info)?;
+    if !config.allowed_denoms.contains(&payment.denom) {
+        return Err(ContractError::DenomNotAccepted {
+            denom: payment.denom,
+            accepted: config.allowed_denoms.join(", "),
+        });
+    }
+    let budget = Uint128::try_from(payment.amount)?;
+    let params = &config.params;
+    let output_sizes = new.kernel.validate(&params.kernel_limits)?;
+    if new.collateral < params.min_collateral {
+        return Err(ContractError::CollateralTooLow {
+            got: new.collateral,
+            min: params.min_collateral,
+        });
+    }
+    if !(params.min_deadline_blocks..=params.max_deadline_blocks).contains(&new.deadline_blocks) {
+        return Err(ContractError::DeadlineOutOfRange {
+            got: new.deadline_blocks,
+            min: params.min_deadline_blocks,
+            max: params.max_deadline_blocks,
+        });
+    }
+    let verifier = VerificationContract(config.verification_addr.clone());
+    if let Verdict::Invalid { reason } = verifier.check_policy(&deps.querier, &new.verification)? {
+        return Err(ContractError::InvalidPolicy { reason });
+    }
+
+    let id = LAST_TASK_ID.load(deps.storage)? + 1;
+    LAST_TASK_ID.save(deps.storage, &id)?;
+    let height = env.block.height;
+    let task = TaskInfo {
+        id,
+        client: info.sender,
+        model: new.model,
+        requirements: new.requirements,
+        verification: new.verification,
+        denom: payment.denom,
+        budget,
+        collateral: new.collateral,
+        output_sizes,
+        created_height: height,
+        deadline_height: height.saturating_add(new.deadline_blocks),
+        reveal_window_blocks: params.reveal_window_blocks,
+        confirm_window_blocks: params.confirm_window_blocks,
+        max_committers: params.max_committers,
+        status: TaskStatus::Open,
+        commit_count: 0,
+        settlement: None,
+    };
+    save_task(deps.storage, &task)?;
+    KERNELS.save(deps.storage, id, &new.kernel)?;
+
+    Ok(Response::new()
+        .add_attribute("action", actions::PUBLISH_TASK)
+        .add_attribute("task_id", id.to_string())
+        .add_event(Event::from(TaskPublished {
+            task_id: id,
+            client: task.client.to_string(),
+            model: task.model.to_string(),
+            denom: task.denom.clone(),
+            amount: task.budget,
+            collateral: task.collateral,
+            deadline: task.deadline_height,
+        }))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
+}
+
+pub fn cancel(
+    deps: DepsMut,
+    info: MessageInfo,
+    task_id: TaskId,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let mut task = load_task(deps.storage, task_id)?;
+    if info.sender != task.client {
+        return Err(ContractError::NotClient {
+            client: task.client.into_string(),
+        });
+    }
+    if task.status != TaskStatus::Open {
+        return Err(ContractError::NotCancellable {
+            task_id,
+            status: task.status,
+        });
+    }
+    task.status = TaskStatus::Cancelled;
+    save_task(deps.storage, &task)?;
+    Ok(Response::new()
+        .add_attribute("action", actions::CANCEL)
+        .add_message(send(&task.client, &task.denom, task.budget))
+        .add_event(Event::from(TaskCancelled {
+            task_id,
+            refund: task.budget,
+        })))
+}

@@ -1,0 +1,180 @@
+//! Who wins, and closing a task: pay the winner, refund the client, release or forfeit every
+//! committer's collateral and record each outcome, all in the transaction that closes it.
+//! Every loop here runs over one task's commitments, at most `max_committers` of them.
+
+use cosmwasm_std::{Addr, BankMsg, Coin, CosmosMsg, DepsMut, Event, Response, Storage, Uint128};
+use opengpu_types::events::TaskSettled;
+use opengpu_types::market::{CommitmentState, MarketConfig, Settlement, TaskInfo, TaskStatus};
+use opengpu_types::registry::{Outcome, RegistryContract};
+use opengpu_types::vault::VaultContract;
+
+use crate::state::{load_commitments, save_task, COMMITMENTS};
+use crate::ContractError;
+
+/// First Response: the earliest commitment with a valid reveal, once every earlier commitment
+/// is resolved (rejected, or its reveal window over). `None` while that is not yet known.
+pub fn first_response_winner(
+    storage: &dyn Storage,
+    task: &TaskInfo,
+    height: u64,
+) -> Result<Option<u32>, ContractError> {
+    for entry in load_commitments(storage, task)? {
+        match entry.state {
+            CommitmentState::Revealed { .. } => return Ok(Some(entry.seq)),
+            CommitmentState::Committed {} if height <= entry.reveal_deadline_height => {
+                return Ok(None)
+            }
+            _ => continue,
+        }
+    }
+    Ok(None)
+}
+
+/// Manual Confirmation: the cheapest valid offer, the earliest among equals.
+pub fn cheapest_offer(
+    storage: &dyn Storage,
+    task: &TaskInfo,
+) -> Result<Option<(u32, Uint128)>, ContractError> {
+    Ok(load_commitments(storage, task)?
+        .into_iter()
+        .filter_map(|entry| match entry.state {
+            CommitmentState::Revealed {
+                price: Some(price), ..
+            } => Some((entry.seq, price)),
+            _ => None,
+        })
+        .min_by_key(|(seq, price)| (*price, *seq)))
+}
+
+/// Collateral released or forfeited when a task closes.
+pub struct Closing {
+    pub messages: Vec<CosmosMsg>,
+    /// Stake-denom collateral of non-revealers sent to the client.
+    pub forfeited: Uint128,
+}
+
+/// Releases the collateral of revealers and of committers whose window is still open (they lost
+/// the race, through no fault), forfeits it to the client for committers whose window closed
+/// unrevealed, and records each committer's outcome. Rejected reveals were handled at reveal.
+pub fn close_commitments(
+    storage: &mut dyn Storage,
+    config: &MarketConfig,
+    task: &TaskInfo,
+    winner: Option<u32>,
+    height: u64,
+) -> Result<Closing, ContractError> {
+    let vault = VaultContract(config.vault_addr.clone());
+    let registry = RegistryContract(config.registry_addr.clone());
+    let mut closing = Closing {
+        messages: vec![],
+        forfeited: Uint128::zero(),
+    };
+    for mut entry in load_commitments(storage, task)? {
+        let outcome = match entry.state {
+            CommitmentState::Revealed { .. } => {
+                closing
+                    .messages
+                    .push(vault.unlock(&entry.provider, task.id)?);
+                if Some(entry.seq) == winner {
+                    Outcome::Won
+                } else {
+                    Outcome::Lost
+                }
+            }
+            CommitmentState::Committed {} if height > entry.reveal_deadline_height => {
+                closing.messages.push(vault.slash(
+                    &entry.provider,
+                    task.id,
+                    entry.collateral,
+                    &task.client,
+                )?);
+                closing.forfeited = closing.forfeited.checked_add(entry.collateral)?;
+                entry.state = CommitmentState::Forfeited {};
+                COMMITMENTS.save(storage, (task.id, entry.seq), &entry)?;
+                Outcome::Expired
+            }
+            CommitmentState::Committed {} => {
+                closing
+                    .messages
+                    .push(vault.unlock(&entry.provider, task.id)?);
+                entry.state = CommitmentState::Released {};
+                COMMITMENTS.save(storage, (task.id, entry.seq), &entry)?;
+                Outcome::Lost
+            }
+            CommitmentState::Rejected { .. }
+            | CommitmentState::Forfeited {}
+            | CommitmentState::Released {} => continue,
+        };
+        closing
+            .messages
+            .push(registry.record_outcome(&entry.provider, task.id, outcome)?);
+    }
+    Ok(closing)
+}
+
+/// Pays commitment `winner_seq` its `price` (less the protocol fee), refunds the rest of the
+/// budget to the client, closes every commitment and marks the task settled.
+pub fn settle(
+    deps: DepsMut,
+    config: &MarketConfig,
+    mut task: TaskInfo,
+    winner_seq: u32,
+    price: Uint128,
+    height: u64,
+    response: Response,
+) -> Result<Response, ContractError> {
+    let winner = COMMITMENTS
+        .load(deps.storage, (task.id, winner_seq))?
+        .provider;
+    let closing = close_commitments(deps.storage, config, &task, Some(winner_seq), height)?;
+    let fee = price.multiply_ratio(u128::from(config.fee_bps), 10_000u128);
+    let paid = price.checked_sub(fee)?;
+    let refund = task.budget.checked_sub(price)?;
+    // A registry that cannot answer must not strand the payment: pay the winner itself.
+    let paid_to = RegistryContract(config.registry_addr.clone())
+        .provider(&deps.querier, &winner)
+        .map(|found| found.provider.payout().clone())
+        .unwrap_or_else(|_| winner.clone());
+
+    let denom = &task.denom;
+    let transfers = [
+        (&paid_to, paid),
+        (&config.fee_collector, fee),
+        (&task.client, refund),
+    ];
+    let bank_messages = transfers
+        .into_iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|(to, amount)| send(to, denom, amount))
+        .collect::<Vec<_>>();
+
+    task.status = TaskStatus::Settled;
+    task.settlement = Some(Settlement {
+        winner: winner.clone(),
+        paid_to,
+        price,
+        paid,
+        fee,
+        refund,
+        height,
+    });
+    save_task(deps.storage, &task)?;
+    Ok(response
+        .add_messages(bank_messages)
+        .add_messages(closing.messages)
+        .add_event(Event::from(TaskSettled {
+            task_id: task.id,
+            winner: winner.into_string(),
+            amount: paid,
+            fee,
+            refund,
+        })))
+}
+
+pub fn send(to: &Addr, denom: &str, amount: Uint128) -> CosmosMsg {
+    BankMsg::Send {
+        to_address: to.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    }
+    .into()
+}

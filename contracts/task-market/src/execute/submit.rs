@@ -1,0 +1,244 @@
+//! The two-phase submission every model shares: commit, then reveal in a later block.
+
+use cosmwasm_std::{Binary, DepsMut, Env, Event, HexBinary, MessageInfo, Response, Uint128};
+use opengpu_types::commitment::{self, MAX_SALT_BYTES, MIN_SALT_BYTES};
+use opengpu_types::events::{actions, TaskCommitted, TaskRevealed};
+use opengpu_types::market::{
+    CommitmentInfo, CommitmentState, CompetitionModel, TaskInfo, TaskStatus,
+};
+use opengpu_types::registry::{Outcome, RegistryContract};
+use opengpu_types::vault::VaultContract;
+use opengpu_types::verification::{Verdict, VerificationContract};
+use opengpu_types::TaskId;
+
+use super::settle;
+use crate::state::{load_task, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG, KERNELS, OUTPUTS};
+use crate::ContractError;
+
+pub fn commit(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: TaskId,
+    commitment: HexBinary,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let mut task = load_task(deps.storage, task_id)?;
+    let provider = info.sender;
+    let height = env.block.height;
+    ensure_open(&task)?;
+    if height > task.deadline_height {
+        return Err(ContractError::CommitAfterDeadline {
+            task_id,
+            deadline: task.deadline_height,
+            height,
+        });
+    }
+    if commitment.len() != 32 {
+        return Err(ContractError::BadCommitment {
+            len: commitment.len(),
+        });
+    }
+    if COMMIT_SEQ.has(deps.storage, (task_id, &provider)) {
+        return Err(ContractError::AlreadyCommitted {
+            task_id,
+            provider: provider.into_string(),
+        });
+    }
+    if task.commit_count >= task.max_committers {
+        return Err(ContractError::TooManyCommitters {
+            task_id,
+            max: task.max_committers,
+        });
+    }
+    let registered = RegistryContract(config.registry_addr)
+        .provider(&deps.querier, &provider)
+        .map_err(|_| ContractError::ProviderNotRegistered {
+            provider: provider.to_string(),
+        })?;
+    if !registered.eligible {
+        return Err(ContractError::ProviderNotEligible {
+            provider: provider.into_string(),
+        });
+    }
+    let work_group_size = KERNELS.load(deps.storage, task_id)?.work_group_size();
+    if let Some(reason) = task
+        .requirements
+        .unmet_by(&registered.provider.device, work_group_size)
+    {
+        return Err(ContractError::RequirementsNotMet { reason });
+    }
+
+    let seq = task.commit_count;
+    let entry = CommitmentInfo {
+        task_id,
+        provider: provider.clone(),
+        seq,
+        commitment,
+        collateral: task.collateral,
+        committed_height: height,
+        reveal_deadline_height: height.saturating_add(task.reveal_window_blocks),
+        state: CommitmentState::Committed {},
+    };
+    COMMITMENTS.save(deps.storage, (task_id, seq), &entry)?;
+    COMMIT_SEQ.save(deps.storage, (task_id, &provider), &seq)?;
+    task.commit_count += 1;
+    task.status = TaskStatus::Committed;
+    save_task(deps.storage, &task)?;
+
+    // The vault refuses the lock when free stake is short, which undoes this whole commit.
+    let lock = VaultContract(config.vault_addr).lock(&provider, task_id, task.collateral)?;
+    Ok(Response::new()
+        .add_attribute("action", actions::COMMIT)
+        .add_message(lock)
+        .add_event(Event::from(TaskCommitted {
+            task_id,
+            provider: provider.into_string(),
+            seq,
+            reveal_deadline: entry.reveal_deadline_height,
+        })))
+}
+
+pub fn reveal(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    task_id: TaskId,
+    outputs: Vec<Binary>,
+    salt: HexBinary,
+    price: Option<Uint128>,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let task = load_task(deps.storage, task_id)?;
+    let provider = info.sender;
+    let height = env.block.height;
+    ensure_open(&task)?;
+    let seq = COMMIT_SEQ
+        .may_load(deps.storage, (task_id, &provider))?
+        .ok_or_else(|| ContractError::NoCommitment {
+            task_id,
+            provider: provider.to_string(),
+        })?;
+    let mut entry = COMMITMENTS.load(deps.storage, (task_id, seq))?;
+    if !matches!(entry.state, CommitmentState::Committed {}) {
+        return Err(ContractError::AlreadyRevealed {
+            task_id,
+            provider: provider.into_string(),
+        });
+    }
+    if height <= entry.committed_height {
+        return Err(ContractError::RevealTooEarly {
+            earliest: entry.committed_height + 1,
+        });
+    }
+    if height > entry.reveal_deadline_height {
+        return Err(ContractError::RevealWindowClosed {
+            deadline: entry.reveal_deadline_height,
+            height,
+        });
+    }
+    if !(MIN_SALT_BYTES..=MAX_SALT_BYTES).contains(&salt.len()) {
+        return Err(ContractError::BadSalt {
+            len: salt.len(),
+            min: MIN_SALT_BYTES,
+            max: MAX_SALT_BYTES,
+        });
+    }
+    let digest = commitment::outputs_digest(&outputs);
+    let expected = commitment::commitment(task_id, provider.as_str(), &digest, &salt);
+    if entry.commitment.as_slice() != expected.as_slice() {
+        return Err(ContractError::CommitmentMismatch {});
+    }
+    check_price(&task, price)?;
+
+    let verdict = VerificationContract(config.verification_addr.clone()).check(
+        &deps.querier,
+        &task.verification,
+        task.output_sizes.clone(),
+        &outputs,
+    )?;
+    let mut response = Response::new().add_attribute("action", actions::REVEAL);
+    let valid = verdict.is_valid();
+    match verdict {
+        Verdict::Valid {} => {
+            entry.state = CommitmentState::Revealed {
+                outputs_digest: HexBinary::from(digest),
+                price,
+                height,
+            };
+            OUTPUTS.save(deps.storage, (task_id, seq), &outputs)?;
+        }
+        Verdict::Invalid { reason } => {
+            // Proven wrong: the collateral goes to the client, the reveal is recorded as
+            // rejected, and the provider's reputation counts a slash.
+            entry.state = CommitmentState::Rejected {
+                reason: reason.clone(),
+            };
+            response = response
+                .add_attribute("rejected", reason)
+                .add_message(VaultContract(config.vault_addr.clone()).slash(
+                    &provider,
+                    task_id,
+                    entry.collateral,
+                    &task.client,
+                )?)
+                .add_message(
+                    RegistryContract(config.registry_addr.clone()).record_outcome(
+                        &provider,
+                        task_id,
+                        Outcome::Slashed,
+                    )?,
+                );
+        }
+    }
+    COMMITMENTS.save(deps.storage, (task_id, seq), &entry)?;
+    response = response.add_event(Event::from(TaskRevealed {
+        task_id,
+        provider: provider.into_string(),
+        valid,
+        price: price.unwrap_or_default(),
+    }));
+
+    // First Response settles in this transaction as soon as the rules name a winner.
+    if task.model == CompetitionModel::FirstResponse {
+        if let Some(winner) = settle::first_response_winner(deps.storage, &task, height)? {
+            let price = task.budget;
+            response = settle::settle(deps, &config, task, winner, price, height, response)?;
+        }
+    }
+    Ok(response)
+}
+
+pub(super) fn ensure_open(task: &TaskInfo) -> Result<(), ContractError> {
+    if task.status.is_final() {
+        return Err(ContractError::TaskClosed {
+            task_id: task.id,
+            status: task.status,
+        });
+    }
+    Ok(())
+}
+
+fn check_price(task: &TaskInfo, price: Option<Uint128>) -> Result<(), ContractError> {
+    match (task.model, price) {
+        (CompetitionModel::FirstResponse, None) => Ok(()),
+        (CompetitionModel::FirstResponse, Some(_)) => {
+            Err(ContractError::PriceNotAccepted { model: task.model })
+        }
+        (CompetitionModel::ManualConfirmation, None) => {
+            Err(ContractError::PriceRequired { model: task.model })
+        }
+        (CompetitionModel::ManualConfirmation, Some(price)) if price.is_zero() => {
+            Err(ContractError::ZeroPrice {})
+        }
+        (CompetitionModel::ManualConfirmation, Some(price)) if price > task.budget => {
+            Err(ContractError::PriceAboveBudget {
+                price,
+                budget: task.budget,
+            })
+        }
+        (CompetitionModel::ManualConfirmation, Some(_)) => Ok(()),
+    }
+}

@@ -1,0 +1,50 @@
+//! One checker per verification policy. `check_policy` says whether a policy can be used at
+//! all; `check` says whether revealed outputs satisfy it. A new policy (Freivalds' check,
+//! consensus tallies) is a new `VerificationPolicy` variant, a new module here and one new arm
+//! in each match below.
+//!
+//! Checkers return `Err(reason)` for a failed check; the contract turns that into
+//! `Verdict::Invalid { reason }`, which is an answer, not a query error.
+
+pub mod reference_hash;
+pub mod well_formed;
+
+use cosmwasm_std::Binary;
+use opengpu_types::verification::{Verdict, VerificationPolicy};
+
+/// `Err` carries the reason a policy or a result failed its check.
+pub type CheckResult = Result<(), String>;
+
+/// What a provider revealed for a task, with the shape the task declared. Checkers that need
+/// more of the task (e.g. its inputs, for Freivalds) get new fields here.
+#[derive(Clone, Copy, Debug)]
+pub struct Revealed<'a> {
+    /// Size in bytes of each output buffer, in kernel argument order.
+    pub output_sizes: &'a [u64],
+    /// The revealed output buffers.
+    pub outputs: &'a [Binary],
+}
+
+/// Whether `policy` is usable; the market asks at publish time.
+pub fn check_policy(policy: &VerificationPolicy) -> CheckResult {
+    match policy {
+        VerificationPolicy::WellFormed {} => Ok(()),
+        VerificationPolicy::ReferenceHash { sha256 } => reference_hash::check_policy(sha256),
+    }
+}
+
+/// Whether `revealed` satisfies `policy`. The caller checks the policy first: a malformed
+/// policy says nothing about the result.
+pub fn check(policy: &VerificationPolicy, revealed: Revealed) -> CheckResult {
+    match policy {
+        VerificationPolicy::WellFormed {} => well_formed::check(revealed),
+        VerificationPolicy::ReferenceHash { sha256 } => reference_hash::check(sha256, revealed),
+    }
+}
+
+pub fn verdict(result: CheckResult) -> Verdict {
+    match result {
+        Ok(()) => Verdict::Valid {},
+        Err(reason) => Verdict::Invalid { reason },
+    }
+}

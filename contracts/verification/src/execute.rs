@@ -1,0 +1,40 @@
+use cosmwasm_std::{DepsMut, MessageInfo, Response};
+use opengpu_cw_utils::{initialize_owner, OwnershipAction};
+use opengpu_types::events::actions;
+use opengpu_types::verification::{InstantiateMsg, VerificationConfig};
+
+use crate::state::CONFIG;
+use crate::ContractError;
+
+/// The market and vault addresses are stored now for the checks that will act on them
+/// (disputes, slashing); today's checks are pure queries.
+pub fn instantiate(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let owner = match msg.owner {
+        Some(owner) => deps.api.addr_validate(&owner)?,
+        None => info.sender,
+    };
+    let config = VerificationConfig {
+        market_addr: deps.api.addr_validate(&msg.market)?,
+        vault_addr: deps.api.addr_validate(&msg.vault)?,
+    };
+    CONFIG.save(deps.storage, &config)?;
+    initialize_owner(deps.storage, owner.clone())?;
+    Ok(Response::new()
+        .add_attribute("action", actions::INSTANTIATE)
+        .add_attribute("owner", owner)
+        .add_attribute("market", config.market_addr)
+        .add_attribute("vault", config.vault_addr))
+}
+
+pub fn update_ownership(
+    deps: DepsMut,
+    info: MessageInfo,
+    action: OwnershipAction,
+) -> Result<Response, ContractError> {
+    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
+    Ok(Response::new().add_attributes(attributes))
+}
