@@ -1,0 +1,64 @@
+# opengpu tasks. Tools (just, wasm-opt, cosmwasm-check) live in .cache/tools: `just tools`.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := justfile_directory() / ".cache/tools/bin" + ":" + env_var("PATH")
+
+# list recipes
+default:
+    @just --list
+
+# install/update the pinned build tools into .cache/tools (idempotent)
+tools:
+    scripts/install-tools.sh
+
+# everything CI runs: fmt check, clippy, unit tests, wasm build + check, schema check
+test:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for step in fmt-check lint unit wasm schema-check; do
+        echo "==> just $step"
+        start=$SECONDS
+        {{ just_executable() }} "$step"
+        echo "<== just $step ok ($((SECONDS - start))s)"
+    done
+
+# format all code in place
+fmt:
+    cargo fmt --all
+
+# fail if any code is not formatted
+fmt-check:
+    cargo fmt --all -- --check
+
+# clippy on every target, warnings are errors
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# unit and multi-test tests
+unit:
+    cargo test --workspace
+
+# optimized, checked contract wasm in artifacts/ (pass crate names to build a subset)
+wasm *crates:
+    scripts/build-wasm.sh {{ crates }}
+
+# regenerate the committed JSON schemas in schema/
+schema:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+    cargo run -q -p opengpu-types --bin schema -- "$tmp"
+    rm -rf schema && cp -r "$tmp" schema   # replace whole dir: removed messages leave no files
+    echo "schema/ regenerated"
+
+# fail if schema/ differs from what the code generates
+schema-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+    cargo run -q -p opengpu-types --bin schema -- "$tmp"
+    if ! diff -r schema "$tmp"; then
+        echo "error: schema/ is stale: run just schema" >&2
+        exit 1
+    fi
+    echo "schema/ is up to date"
