@@ -62,3 +62,27 @@ schema-check:
         exit 1
     fi
     echo "schema/ is up to date"
+
+# ---------------------------------------------------------------------------------------------
+# localnet: a real wasmd chain on 127.0.0.1 (scripts and docs in localnet/)
+# ---------------------------------------------------------------------------------------------
+
+# build the pinned wasmd into .cache/wasmd/ (idempotent; 13 to 20 min cold on 2 cores)
+wasmd:
+    localnet/build-wasmd.sh
+
+# start N validators (default 1) on loopback; returns once blocks are produced
+localnet n="1":
+    localnet/start.sh {{n}}
+
+# stop the nodes `just localnet` started (only their recorded pids)
+localnet-stop:
+    localnet/stop.sh
+
+# stop and wipe the localnet data (the CLI keys in $OPENGPU_HOME stay)
+localnet-reset:
+    localnet/reset.sh
+
+# store and instantiate the four contracts, write localnet/addresses/<chain-id>.json
+deploy *flags:
+    localnet/deploy.sh {{flags}}

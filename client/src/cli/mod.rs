@@ -1,0 +1,302 @@
+//! The `opengpu` command line: global flags like wasmd's, one module per subcommand.
+
+mod args;
+mod balance;
+mod chain;
+mod context;
+mod keys;
+mod output;
+mod provider;
+mod stake;
+mod task;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use context::Context;
+
+/// Decentralized GPU compute on a Cosmos chain: publish OpenCL tasks, run them as a
+/// provider, get paid.
+///
+/// With no connection flags, opengpu talks to the localnet that `just localnet` and
+/// `just deploy` set up: it reads `localnet/addresses/<chain-id>.json` from the current
+/// directory or the nearest parent that has one (when there are several, pick one with
+/// --chain-id, or with --node by its RPC endpoint).
+#[derive(Parser, Debug)]
+#[command(
+    name = "opengpu",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// CometBFT RPC endpoint of a node [default: the deployment's, else
+    /// http://127.0.0.1:26657]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_NODE",
+        value_name = "URL"
+    )]
+    pub node: Option<String>,
+
+    /// Chain id; also picks `localnet/addresses/<ID>.json` when several deployments exist
+    /// [default: the deployment's, else asked from the node]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_CHAIN_ID",
+        value_name = "ID"
+    )]
+    pub chain_id: Option<String>,
+
+    /// Deployment file with the contract addresses (as `just deploy` writes) [default:
+    /// found from the current directory upward in localnet/addresses/]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_DEPLOYMENT",
+        value_name = "FILE"
+    )]
+    pub deployment: Option<PathBuf>,
+
+    /// Key that signs transactions: a key name or its address
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_FROM",
+        value_name = "NAME|ADDRESS"
+    )]
+    pub from: Option<String>,
+
+    /// Keyring backend: `file` encrypts keys with a passphrase; `test` stores them
+    /// unencrypted, for local test chains only
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_KEYRING_BACKEND",
+        value_name = "BACKEND",
+        value_enum,
+        default_value_t = KeyringBackend::File
+    )]
+    pub keyring_backend: KeyringBackend,
+
+    /// Directory of the keyring and the commit/reveal data [default: $HOME/.opengpu]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_HOME",
+        value_name = "DIR"
+    )]
+    pub home: Option<PathBuf>,
+
+    /// Gas limit per transaction: `auto` simulates and multiplies by --gas-adjustment
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        default_value = "auto",
+        value_name = "auto|N"
+    )]
+    pub gas: String,
+
+    /// Factor applied to simulated gas
+    #[arg(long, global = true, help_heading = "Global options", default_value_t = opengpu_client::config::DEFAULT_GAS_ADJUSTMENT, value_name = "FACTOR")]
+    pub gas_adjustment: f64,
+
+    /// Price of one unit of gas; fee = ceil(gas x price) [default: the deployment's]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_GAS_PRICES",
+        value_name = "PRICE"
+    )]
+    pub gas_prices: Option<String>,
+
+    /// How long to wait for a transaction to be included in a block
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        default_value = "60s",
+        value_name = "DURATION"
+    )]
+    pub timeout: humantime::Duration,
+
+    /// Output format: `text` for people, `json` for programs (one JSON document on stdout;
+    /// errors go to stderr with a non-zero exit code)
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        help_heading = "Global options",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = OutputFormat::Text
+    )]
+    pub output: OutputFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyringBackend {
+    /// Keys encrypted at rest with a passphrase (OPENGPU_KEYRING_PASSPHRASE or a prompt)
+    File,
+    /// Keys in plain JSON files: local test chains only
+    Test,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Publish tasks, follow them, fetch results; commit and reveal results by hand
+    #[command(subcommand)]
+    Task(task::TaskCommand),
+    /// Register and manage a compute provider
+    #[command(subcommand)]
+    Provider(provider::ProviderCommand),
+    /// Bond, unbond and claim provider stake in the staking vault
+    #[command(subcommand)]
+    Stake(stake::StakeCommand),
+    /// Manage the local keyring
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Show bank balances of a key or an address
+    Balance(balance::BalanceArgs),
+    /// Show the node and the deployment
+    #[command(subcommand)]
+    Chain(chain::ChainCommand),
+}
+
+/// A command's end that is not success but not a malfunction either (e.g. `task watch` seeing
+/// a task expire): main prints the message and exits with the code.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut ctx = Context::new(cli.global)?;
+    match cli.command {
+        Command::Task(cmd) => task::run(&mut ctx, cmd).await,
+        Command::Provider(cmd) => provider::run(&mut ctx, cmd).await,
+        Command::Stake(cmd) => stake::run(&mut ctx, cmd).await,
+        Command::Keys(cmd) => keys::run(&mut ctx, cmd),
+        Command::Balance(args) => balance::run(&mut ctx, args).await,
+        Command::Chain(cmd) => chain::run(&mut ctx, cmd).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn publish_parses_the_documented_flags_and_rejects_bad_args_early() {
+        let ok = Cli::try_parse_from([
+            "opengpu",
+            "--from",
+            "client",
+            "-o",
+            "json",
+            "task",
+            "publish",
+            "--kernel",
+            "vadd.cl",
+            "--entry",
+            "vadd",
+            "--global",
+            "1024",
+            "--local",
+            "64",
+            "--arg",
+            "buffer:a.bin",
+            "--arg",
+            "buffer:b.bin",
+            "--arg",
+            "output:4096",
+            "--arg",
+            "u32:1024",
+            "--arg",
+            "f32:0.5",
+            "--model",
+            "manual-confirmation",
+            "--payment",
+            "1000ustake",
+            "--collateral",
+            "100ustake",
+            "--deadline-blocks",
+            "50",
+            "--verify",
+            "well-formed",
+            "--min-mem",
+            "1GiB",
+            "--fp64",
+        ]);
+        assert!(ok.is_ok(), "{:?}", ok.err());
+        for bad in [
+            ["--global", "8", "--arg", "u32:-1"],
+            ["--global", "8", "--arg", "matrix:1"],
+            ["--global", "0", "--arg", "u32:1"],
+            ["--global", "8", "--local", "1,2,3,4"],
+        ] {
+            let mut argv = vec![
+                "opengpu",
+                "task",
+                "publish",
+                "--kernel",
+                "k.cl",
+                "--entry",
+                "k",
+                "--payment",
+                "1ustake",
+                "--deadline-blocks",
+                "5",
+            ];
+            argv.extend(bad);
+            let err = Cli::try_parse_from(&argv).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
+        }
+    }
+}

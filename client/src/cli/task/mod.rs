@@ -1,0 +1,132 @@
+//! `opengpu task`: publish and follow tasks as a client; commit and reveal as a provider.
+
+mod manage;
+mod publish;
+mod render;
+mod reveal;
+mod watch;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Subcommand, ValueEnum};
+use opengpu_types::market::TaskStatus;
+use opengpu_types::TaskId;
+
+use super::Context;
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCommand {
+    /// Publish an OpenCL kernel as a task, escrowing its payment; prints the task id
+    Publish(publish::PublishArgs),
+    /// Show a task: state, money, kernel, commitments, offers, settlement
+    Show {
+        /// Task id
+        id: TaskId,
+    },
+    /// List tasks, oldest first
+    List {
+        /// Only tasks in this state
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Only tasks of this client (key name or address)
+        #[arg(long, value_name = "NAME|ADDRESS")]
+        client: Option<String>,
+        /// List tasks with ids above this one
+        #[arg(long, value_name = "ID")]
+        start_after: Option<TaskId>,
+        /// Most tasks to list
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Follow a task until it is settled (exit 0), cancelled (exit 2) or expired (exit 3)
+    Watch(watch::WatchArgs),
+    /// Write a task's result (the winner's outputs) to files
+    Result {
+        /// Task id
+        id: TaskId,
+        /// Output file; repeat once per output buffer, or give one FILE and the outputs go
+        /// to FILE, FILE.1, FILE.2, ...
+        #[arg(long, required = true, value_name = "FILE")]
+        out: Vec<PathBuf>,
+        /// The outputs this provider revealed instead of the winner's
+        #[arg(long, value_name = "ADDRESS")]
+        provider: Option<String>,
+    },
+    /// List a task's valid revealed results (offers)
+    Offers {
+        /// Task id
+        id: TaskId,
+    },
+    /// Manual Confirmation, client only: accept a provider's offer and settle
+    Confirm {
+        /// Task id
+        id: TaskId,
+        /// Provider whose offer to accept
+        #[arg(long, value_name = "ADDRESS")]
+        provider: String,
+    },
+    /// Client only, before any commitment: cancel the task and get the payment back
+    Cancel {
+        /// Task id
+        id: TaskId,
+    },
+    /// Anyone, after the deadline with no valid result: refund the client
+    Expire {
+        /// Task id
+        id: TaskId,
+    },
+    /// Anyone: settle a task whose rules now name a winner
+    Finalize {
+        /// Task id
+        id: TaskId,
+    },
+    /// Provider: commit to result files (a salted hash; the data stays local until reveal)
+    Commit(reveal::CommitArgs),
+    /// Provider: reveal the outputs committed with `task commit`, in a later block (exit 4
+    /// when verification rejects them and the collateral is slashed)
+    Reveal(reveal::RevealArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum StatusArg {
+    Open,
+    Committed,
+    Settled,
+    Cancelled,
+    Expired,
+}
+
+impl From<StatusArg> for TaskStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Open => TaskStatus::Open,
+            StatusArg::Committed => TaskStatus::Committed,
+            StatusArg::Settled => TaskStatus::Settled,
+            StatusArg::Cancelled => TaskStatus::Cancelled,
+            StatusArg::Expired => TaskStatus::Expired,
+        }
+    }
+}
+
+pub async fn run(ctx: &mut Context, cmd: TaskCommand) -> Result<()> {
+    match cmd {
+        TaskCommand::Publish(args) => publish::run(ctx, args).await,
+        TaskCommand::Show { id } => manage::show(ctx, id).await,
+        TaskCommand::List {
+            status,
+            client,
+            start_after,
+            limit,
+        } => manage::list(ctx, status.map(Into::into), client, start_after, limit).await,
+        TaskCommand::Watch(args) => watch::run(ctx, args).await,
+        TaskCommand::Result { id, out, provider } => manage::result(ctx, id, out, provider).await,
+        TaskCommand::Offers { id } => manage::offers(ctx, id).await,
+        TaskCommand::Confirm { id, provider } => manage::confirm(ctx, id, provider).await,
+        TaskCommand::Cancel { id } => manage::close(ctx, manage::Close::Cancel, id).await,
+        TaskCommand::Expire { id } => manage::close(ctx, manage::Close::Expire, id).await,
+        TaskCommand::Finalize { id } => manage::close(ctx, manage::Close::Finalize, id).await,
+        TaskCommand::Commit(args) => reveal::commit(ctx, args).await,
+        TaskCommand::Reveal(args) => reveal::reveal(ctx, args).await,
+    }
+}

@@ -1,0 +1,166 @@
+//! `opengpu task watch`: follow a task until it reaches a final state.
+
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use opengpu_client::Opengpu;
+use opengpu_types::market::{CommitmentState, CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::TaskId;
+
+use super::render;
+use crate::cli::{Context, Exit};
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Task id
+    id: TaskId,
+    /// Time between two looks at the chain
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    interval: humantime::Duration,
+    /// Give up (exit 1) after this long [default: wait until the task is final]
+    #[arg(long, value_name = "DURATION")]
+    max_wait: Option<humantime::Duration>,
+}
+
+/// Exit code when the task was cancelled.
+pub const EXIT_CANCELLED: u8 = 2;
+/// Exit code when the task expired.
+pub const EXIT_EXPIRED: u8 = 3;
+
+pub async fn run(ctx: &mut Context, a: WatchArgs) -> Result<()> {
+    let contracts = ctx.contracts()?;
+    let chain = ctx.chain().await?.clone();
+    let q = Opengpu::new(&chain, &contracts);
+    let started = Instant::now();
+    let spinner = ctx.spinner(format!("task {}", a.id));
+    let say = |line: String| {
+        if spinner.is_hidden() {
+            if !ctx.json() {
+                println!("{line}");
+            }
+        } else {
+            spinner.println(line);
+        }
+    };
+    let mut last_line = String::new();
+    let mut last_hint = String::new();
+    let stake_denom = q.vault_config().await?.stake_denom;
+    let task = loop {
+        let task = q.task(a.id).await?.task;
+        if task.status.is_final() {
+            break task;
+        }
+        let height = chain.height().await?;
+        let offers = q.offers(a.id).await?.offers;
+        let line = progress(&task, offers.len());
+        if line != last_line {
+            say(format!("height {height}: {line}"));
+            last_line = line;
+        }
+        let earlier_open = match offers.iter().map(|o| o.seq).min() {
+            Some(best) if task.model == CompetitionModel::FirstResponse => q
+                .commitments(a.id)
+                .await?
+                .iter()
+                .filter(|c| c.seq < best && c.state == CommitmentState::Committed {})
+                .map(|c| c.reveal_deadline_height)
+                .filter(|deadline| *deadline >= height)
+                .max(),
+            _ => None,
+        };
+        let hint = hint(&task, offers.len(), earlier_open, height);
+        if !hint.is_empty() && hint != last_hint {
+            say(hint.clone());
+            last_hint = hint;
+        }
+        spinner.set_message(format!("task {}: {} at height {height}", a.id, task.status));
+        if let Some(max) = a.max_wait {
+            if started.elapsed() >= *max {
+                spinner.finish_and_clear();
+                bail!("task {} is still {} after {max}", a.id, task.status);
+            }
+        }
+        tokio::time::sleep(*a.interval).await;
+    };
+    spinner.finish_and_clear();
+    finish(ctx, task, &stake_denom)
+}
+
+fn finish(ctx: &Context, task: TaskInfo, stake_denom: &str) -> Result<()> {
+    let id = task.id;
+    ctx.emit(&task, || render::task_fields(&task, None, stake_denom))?;
+    match task.status {
+        TaskStatus::Settled => Ok(()),
+        TaskStatus::Cancelled => Err(Exit {
+            code: EXIT_CANCELLED,
+            message: format!(
+                "task {id} was cancelled by its client before any commitment; the payment of \
+                 {}{} was refunded",
+                task.budget, task.denom
+            ),
+        }
+        .into()),
+        _ => Err(Exit {
+            code: EXIT_EXPIRED,
+            message: format!(
+                "task {id} expired: no valid result arrived by height {}; the payment of {}{} \
+                 was refunded",
+                task.reveals_close_height(),
+                task.budget,
+                task.denom
+            ),
+        }
+        .into()),
+    }
+}
+
+fn progress(task: &TaskInfo, offers: usize) -> String {
+    match task.status {
+        TaskStatus::Open => format!(
+            "open, waiting for commitments until height {}",
+            task.deadline_height
+        ),
+        _ => format!(
+            "{}: {} commitment(s), {offers} valid result(s)",
+            task.status, task.commit_count
+        ),
+    }
+}
+
+/// What someone must do when the chain will not move the task on by itself. `earlier_open`:
+/// under First Response, the last height at which a committer earlier than the best valid
+/// result may still reveal.
+fn hint(task: &TaskInfo, offers: usize, earlier_open: Option<u64>, height: u64) -> String {
+    let id = task.id;
+    let reveals_closed = height > task.reveals_close_height();
+    match task.model {
+        _ if offers == 0 && reveals_closed => {
+            format!("no valid result came in time: anyone may now run `opengpu task expire {id}`")
+        }
+        _ if offers == 0 && task.status == TaskStatus::Open && height > task.deadline_height => {
+            format!(
+                "the commit deadline passed; expiry is possible after height {}",
+                task.reveals_close_height()
+            )
+        }
+        CompetitionModel::FirstResponse if offers > 0 => match earlier_open {
+            Some(until) => format!(
+                "a valid result waits for earlier committers, who may reveal until height {until}"
+            ),
+            None => format!("a valid result waits: anyone may run `opengpu task finalize {id}`"),
+        },
+        CompetitionModel::ManualConfirmation if offers > 0 => {
+            if height > task.confirm_deadline_height() {
+                format!("the confirm window is over: anyone may run `opengpu task finalize {id}`")
+            } else {
+                format!(
+                    "offers are in: the client may `opengpu task confirm {id} --provider ADDRESS` \
+                     until height {}",
+                    task.confirm_deadline_height()
+                )
+            }
+        }
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,29 @@
+//! `opengpu-client`: what an off-chain program needs to use opengpu on a real chain.
+//!
+//! - [`deployment`]: the addresses file `just deploy` writes, found from the working directory.
+//! - [`keys`]: BIP-39 keys at m/44'/118'/0'/0/0 in a local keyring, encrypted at rest.
+//! - [`chain`]: a CometBFT RPC client: smart, bank and auth queries, simulation, broadcast,
+//!   waiting for inclusion.
+//! - [`tx`]: the [`Signer`](tx::Signer) that owns a key and its account sequence, builds,
+//!   simulates, signs and sends transactions, and retries a stale sequence.
+//! - [`events`]: transaction events read back into `opengpu_types::events` structs.
+//! - [`query`]: typed queries of the four contracts.
+//! - [`error`]: one error type; a failed contract call reads as the contract's own message.
+//!
+//! The `opengpu` command line (`src/main.rs`, `src/cli/`) is built on these.
+
+pub mod chain;
+pub mod config;
+pub mod deployment;
+pub mod error;
+pub mod events;
+pub mod keys;
+pub mod query;
+pub mod tx;
+
+pub use chain::{ChainClient, TxOutcome};
+pub use config::{ChainConfig, GasPrice, GasSetting};
+pub use deployment::Deployment;
+pub use error::{Error, Result};
+pub use query::{ContractAddrs, Opengpu};
+pub use tx::Signer;
