@@ -40,6 +40,16 @@ if [ -x "$BIN" ] && [ "$(version_of "$BIN")" = "${VERSION#v}" ]; then
   exit 0
 fi
 
+# One build at a time: CI starts a build early in the background, and `just e2e` then waits
+# here for it instead of building a second copy.
+mkdir -p "$ROOT/.cache/wasmd"
+exec 9>"$ROOT/.cache/wasmd/.build.lock"
+flock 9
+if [ -x "$BIN" ] && [ "$(version_of "$BIN")" = "${VERSION#v}" ]; then
+  echo "$BIN"
+  exit 0
+fi
+
 GO="${GO:-go}"
 command -v "$GO" >/dev/null || { echo "go not found (need Go >= 1.24 with cgo)" >&2; exit 1; }
 command -v cc >/dev/null || { echo "a C compiler is needed (cgo links libwasmvm)" >&2; exit 1; }

@@ -50,7 +50,11 @@ fi
 # (its --version prints "Contract checking 3.0.10")
 if [ "$("$TOOLS/bin/cosmwasm-check" --version 2>/dev/null | awk '{print $NF}')" != "$COSMWASM_CHECK_VERSION" ]; then
   say "installing cosmwasm-check $COSMWASM_CHECK_VERSION (cargo install, several minutes cold)"
-  cargo install "cosmwasm-check@$COSMWASM_CHECK_VERSION" --locked --root "$TOOLS"
+  # A checker run takes well under a second, so trade its speed for build time: without LTO,
+  # at opt-level 1 with parallel codegen, the cold build needs about 20% less CPU.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=0 \
+    cargo install "cosmwasm-check@$COSMWASM_CHECK_VERSION" --locked --root "$TOOLS"
 fi
 
 say "ok: $("$TOOLS/bin/just" --version), wasm-opt $("$TOOLS/bin/wasm-opt" --version | awk '{print $3}'), cosmwasm-check $("$TOOLS/bin/cosmwasm-check" --version | awk '{print $NF}')"
