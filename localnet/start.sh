@@ -205,7 +205,13 @@ while :; do
   ready=0
   for ((i = 0; i < N; i++)); do
     h="$(node_home "$i")"
-    is_our_node "$(cat "$h/wasmd.pid")" "$h" || stop_started "node$i exited"
+    pid="$(cat "$h/wasmd.pid")"
+    if ! is_our_node "$pid" "$h"; then
+      # A node launched a moment ago may not have exec'd into wasmd yet (its cmdline is still
+      # this script's): only a pid that is gone means the node exited.
+      kill -0 "$pid" 2>/dev/null || stop_started "node$i exited"
+      continue
+    fi
     height="$(rpc_height "$(port "$BASE" "$i" 0)")"
     [ -n "$height" ] || continue
     [ -n "${FIRST[$i]:-}" ] || FIRST[$i]="$height"
