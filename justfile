@@ -30,9 +30,9 @@ fmt:
 fmt-check:
     cargo fmt --all -- --check
 
-# clippy on every target, warnings are errors
+# clippy on every target, the e2e tests included; warnings are errors
 lint:
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets --features opengpu-client/e2e -- -D warnings
 
 # unit and multi-test tests
 unit:
