@@ -13,10 +13,7 @@ pub fn instantiate(
     info: MessageInfo,
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
-    let owner = match msg.owner {
-        Some(owner) => deps.api.addr_validate(&owner)?,
-        None => info.sender,
-    };
+    let owner = opengpu_cw_utils::owner_or_sender(deps.api, msg.owner, info.sender)?;
     let config = VerificationConfig {
         market_addr: deps.api.addr_validate(&msg.market)?,
         vault_addr: deps.api.addr_validate(&msg.vault)?,

@@ -5,6 +5,6 @@ pub mod ownership;
 
 pub use migration::{migrate_contract_version, MigrationError};
 pub use ownership::{
-    assert_owner, get_ownership, initialize_owner, update_ownership, Ownership, OwnershipAction,
-    OwnershipError,
+    assert_owner, get_ownership, initialize_owner, owner_or_sender, update_ownership, Ownership,
+    OwnershipAction, OwnershipError,
 };

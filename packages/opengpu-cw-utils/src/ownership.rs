@@ -43,6 +43,11 @@ pub enum OwnershipError {
     NotPendingOwner { pending_owner: String },
 }
 
+/// The owner an instantiate message names, validated, or else its sender.
+pub fn owner_or_sender(api: &dyn Api, owner: Option<String>, sender: Addr) -> StdResult<Addr> {
+    owner.map_or(Ok(sender), |owner| api.addr_validate(&owner))
+}
+
 /// Sets the first owner at instantiate.
 pub fn initialize_owner(storage: &mut dyn Storage, owner: Addr) -> StdResult<Ownership> {
     let ownership = Ownership {

@@ -20,10 +20,7 @@ pub fn instantiate(
     }
     validate_period(msg.unbonding_period_seconds)?;
     validate_max_claims(msg.max_claims_per_address)?;
-    let owner = match msg.owner {
-        Some(owner) => deps.api.addr_validate(&owner)?,
-        None => info.sender,
-    };
+    let owner = opengpu_cw_utils::owner_or_sender(deps.api, msg.owner, info.sender)?;
     let config = VaultConfig {
         stake_denom: msg.stake_denom,
         unbonding_period_seconds: msg.unbonding_period_seconds,

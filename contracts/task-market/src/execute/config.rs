@@ -17,10 +17,7 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     let api = deps.api;
-    let owner = match msg.owner {
-        Some(owner) => api.addr_validate(&owner)?,
-        None => info.sender,
-    };
+    let owner = opengpu_cw_utils::owner_or_sender(api, msg.owner, info.sender)?;
     let fee_collector = match msg.fee_collector {
         Some(collector) => api.addr_validate(&collector)?,
         None => owner.clone(),
