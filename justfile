@@ -30,9 +30,9 @@ fmt:
 fmt-check:
     cargo fmt --all -- --check
 
-# clippy on every target, the e2e tests included; warnings are errors
+# clippy on every target, the e2e tests and fail points included; warnings are errors
 lint:
-    cargo clippy --workspace --all-targets --features opengpu-client/e2e -- -D warnings
+    cargo clippy --workspace --all-targets --features opengpu-client/e2e,opengpu-provider/failpoints -- -D warnings
 
 # unit and multi-test tests
 unit:
@@ -87,6 +87,18 @@ localnet-reset:
 deploy *flags:
     localnet/deploy.sh {{flags}}
 
+# run opengpu-provider in the foreground as localnet account NAME (registers and bonds it first)
+provider name:
+    scripts/provider.sh {{name}}
+
+# the main job on a private chain: provider + client SGEMM task end to end, then stop
+demo:
+    scripts/demo.sh
+
+# measure SGEMM throughput, gas per message and publish->settled latency into BENCHMARKS.md
+bench:
+    scripts/bench.sh
+
 # ---------------------------------------------------------------------------------------------
 # end-to-end tests: private wasmd chains on free loopback ports, driven through `opengpu`
 # (client/tests/e2e/; each test starts its own chain and stops it, pass or fail)
@@ -106,4 +118,6 @@ e2e *args:
     # One chain at a time: on 2 cores two chains (one of them the 4-validator net) share the CPU
     # and slow each other's blocks; measured 115 s serial vs 83 s with 2 threads, the margin is
     # worth more than the 30 s.
+    # The daemon the tests run, with fail points (FAILPOINTS stops it before a reveal in one test).
+    cargo build -p opengpu-provider --features failpoints
     cargo test -p opengpu-client --features e2e --test e2e -- --test-threads=1 {{ args }}

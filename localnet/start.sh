@@ -83,8 +83,19 @@ configure_node() { # configure_node I: loopback ports, peers, fast blocks, gas p
   toml_set "$cfg" p2p addr_book_strict false   # peers are on 127.0.0.1, a "non-routable" address
   toml_set "$cfg" p2p allow_duplicate_ip true  # several peers share one IP
   toml_set "$cfg" consensus timeout_commit "\"$BLOCK_TIME\""
+  # The market takes 1 MiB of kernel inputs: base64 in the message's JSON makes that a 1.4 MB
+  # transaction, which reaches the RPC base64-encoded again in a JSON body (broadcast_tx_sync)
+  # or hex-encoded in an abci_query (simulation, 2.8 MB). The defaults, 1 MiB per tx and 1 MB
+  # per body, refuse both; the genesis block limit (21 MiB) already takes such a tx.
+  toml_set "$cfg" mempool max_tx_bytes 4194304
+  toml_set "$cfg" rpc max_body_bytes 8388608
   toml_set "$cfg" instrumentation prometheus_listen_addr "\"127.0.0.1:$(port "$BASE" "$i" 6)\""
   toml_set "$app" "" minimum-gas-prices "\"0.025$DENOM\""
+  # A smart query pays 3 gas per byte it reads and 1 per byte of base64 it returns (measured:
+  # 6.9M for the Task query of a kernel with 1 MiB of inputs, 3.1M for the Result query of
+  # 512 KiB of outputs). wasmd's default limit, 3M, stops near 440 KiB of inputs, so a provider
+  # could not even read a larger task.
+  toml_set "$app" wasm query_gas_limit 20000000
   toml_set "$app" api enable true
   toml_set "$app" api address "\"tcp://127.0.0.1:$(port "$BASE" "$i" 3)\""
   toml_set "$app" grpc enable true

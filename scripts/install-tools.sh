@@ -26,6 +26,16 @@ if ! grep -q '^rust-std-wasm32-unknown-unknown' <<<"$installed" \
   rustup target add wasm32-unknown-unknown
 fi
 
+# OpenCL on the CPU (PoCL) and the ICD loader the provider links against, from Debian.
+if [ ! -e /etc/OpenCL/vendors/pocl.icd ] || ! ldconfig -p | grep -q 'libOpenCL\.so '; then
+  say "installing PoCL and the OpenCL ICD loader (apt)"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo -n)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get install -y -q pocl-opencl-icd ocl-icd-opencl-dev >/dev/null \
+    || { "${sudo_cmd[@]}" apt-get update -q >/dev/null \
+         && "${sudo_cmd[@]}" apt-get install -y -q pocl-opencl-icd ocl-icd-opencl-dev >/dev/null; }
+fi
+
 # just, from PyPI (wheel contains the native binary); installed into its own --target dir.
 if [ "$("$TOOLS/bin/just" --version 2>/dev/null)" != "just $JUST_VERSION" ]; then
   say "installing just $JUST_VERSION (PyPI rust-just)"

@@ -40,6 +40,11 @@ impl Signer {
         self.address.to_string()
     }
 
+    /// Drops the cached account so that the next transaction reads it from the chain again.
+    pub fn forget_account(&mut self) {
+        self.account = None;
+    }
+
     /// Reads account number and sequence from the chain.
     pub async fn refresh(&mut self, chain: &ChainClient) -> Result<AccountInfo> {
         let account = chain
@@ -72,6 +77,19 @@ impl Signer {
         msgs: Vec<Any>,
         memo: &str,
     ) -> Result<TxOutcome> {
+        let hash = self.broadcast(chain, msgs, memo).await?;
+        chain.wait_for_tx(hash).await
+    }
+
+    /// Signs and broadcasts `msgs` and returns once the node's mempool took them, without
+    /// waiting for a block: a daemon keeps one signer busy only for the broadcast and waits
+    /// for inclusion elsewhere. Sequence handling as in [`Signer::send`].
+    pub async fn broadcast(
+        &mut self,
+        chain: &ChainClient,
+        msgs: Vec<Any>,
+        memo: &str,
+    ) -> Result<cosmrs::tendermint::Hash> {
         let mut attempt = 0;
         let hash = loop {
             attempt += 1;
@@ -111,7 +129,7 @@ impl Signer {
         if let Some(account) = self.account.as_mut() {
             account.sequence += 1;
         }
-        chain.wait_for_tx(hash).await
+        Ok(hash)
     }
 
     async fn sign_and_broadcast(

@@ -4,6 +4,7 @@ mod args;
 mod balance;
 mod chain;
 mod context;
+mod example;
 mod keys;
 mod output;
 mod provider;
@@ -187,6 +188,9 @@ pub enum Command {
     /// Show the node and the deployment
     #[command(subcommand)]
     Chain(chain::ChainCommand),
+    /// Built-in example kernels: list them, check a published example's result
+    #[command(subcommand)]
+    Example(example::ExampleCommand),
 }
 
 /// A command's end that is not success but not a malfunction either (e.g. `task watch` seeing
@@ -215,6 +219,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(&mut ctx, cmd),
         Command::Balance(args) => balance::run(&mut ctx, args).await,
         Command::Chain(cmd) => chain::run(&mut ctx, cmd).await,
+        Command::Example(cmd) => example::run(&mut ctx, cmd).await,
     }
 }
 
@@ -298,5 +303,91 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn publish_takes_exactly_one_kernel_source() {
+        let publish = |extra: &[&str]| {
+            let mut argv = vec![
+                "opengpu",
+                "task",
+                "publish",
+                "--payment",
+                "1ustake",
+                "--deadline-blocks",
+                "5",
+            ];
+            argv.extend(extra);
+            Cli::try_parse_from(&argv).map(|_| ()).map_err(|e| e.kind())
+        };
+        use clap::error::ErrorKind;
+        assert_eq!(publish(&["--example", "sgemm"]), Ok(()));
+        assert_eq!(
+            publish(&["--example", "hash-chain", "--size", "4096", "--seed", "7"]),
+            Ok(())
+        );
+        assert_eq!(
+            publish(&["--kernel", "k.cl", "--entry", "k", "--global", "8"]),
+            Ok(())
+        );
+        assert_eq!(publish(&[]), Err(ErrorKind::MissingRequiredArgument));
+        assert_eq!(
+            publish(&["--example", "sgemm", "--kernel", "k.cl"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&["--example", "sgemm", "--arg", "u32:1"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&["--kernel", "k.cl", "--entry", "k"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            publish(&["--kernel", "k.cl", "--entry", "k", "--global", "8", "--seed", "1"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&["--size", "64"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            publish(&["--example", "matmul"]),
+            Err(ErrorKind::ValueValidation)
+        );
+    }
+
+    #[test]
+    fn example_commands_parse() {
+        assert!(Cli::try_parse_from(["opengpu", "-o", "json", "example", "list"]).is_ok());
+        let check = Cli::try_parse_from([
+            "opengpu",
+            "example",
+            "check",
+            "12",
+            "--example",
+            "mandelbrot",
+            "--size",
+            "256",
+            "--seed",
+            "99",
+        ]);
+        assert!(check.is_ok(), "{:?}", check.err());
+        // All three of example, size and seed name the task's inputs: none has a default.
+        let missing = Cli::try_parse_from([
+            "opengpu",
+            "example",
+            "check",
+            "12",
+            "--example",
+            "sgemm",
+            "--size",
+            "256",
+        ])
+        .unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
     }
 }

@@ -261,6 +261,33 @@ rm -rf "$E2E_DIR""#;
             .expect("starting the watchdog")
     }
 
+    /// Stops node `i` alone (SIGTERM, then SIGKILL after 10 s) and waits until it is gone.
+    pub fn stop_node(&self, i: u16) {
+        let home = self.node_home(i);
+        let pid = std::fs::read_to_string(home.join("wasmd.pid")).expect("node pid file");
+        let pid = pid.trim().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            if Instant::now() > deadline {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        eprintln!("node{i} (pid {pid}) stopped");
+    }
+
+    /// start.sh again: starts the nodes that are not running and waits for their blocks.
+    pub fn restart_stopped_nodes(&self) {
+        let out = self.script("start.sh", &[&self.nodes.to_string()]);
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "localnet/start.sh (resume) failed:\n{log}"
+        );
+        eprintln!("{log}");
+    }
+
     /// From every node's log, the last warnings and errors and the last few lines: what a
     /// failed test most likely needs (the rest is one "committed block" line after another).
     fn print_logs(&self) {

@@ -14,6 +14,7 @@
 //! ```
 
 mod cli;
+mod daemon;
 mod localnet;
 mod steps;
 mod vector_add;
@@ -21,3 +22,4 @@ mod vector_add;
 mod bad_input;
 mod first_response;
 mod manual_confirmation;
+mod provider_daemon;

@@ -89,6 +89,10 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
     query::dispatch(deps, msg)
 }
 
+/// Moves the stored cw2 version forward; it converts no storage. Pre-release note: kernels and
+/// outputs are now chunked blobs (`state::blob`) with work-group sizes kept apart, and tasks left
+/// by a code from before that change have none of these where this code reads them: deploy on a
+/// fresh instance rather than migrating one that holds tasks.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let attributes =

@@ -1,22 +1,37 @@
-use cosmwasm_std::{Addr, Binary, StdResult, Storage};
+//! The market's storage. A kernel and a reveal's outputs may each be larger than one storage
+//! value can be (see [`blob::CHUNK_BYTES`]), so both are kept as chunked blobs.
+
+pub mod blob;
+mod outputs;
+
+use cosmwasm_std::{to_json_vec, Addr, Binary, StdResult, Storage};
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use opengpu_types::kernel::Kernel;
 use opengpu_types::market::{CommitmentInfo, MarketConfig, TaskInfo};
 use opengpu_types::TaskId;
 
 use crate::ContractError;
+use blob::Blob;
 
 pub const CONFIG: Item<MarketConfig> = Item::new("config");
 /// The id of the last task published.
 pub const LAST_TASK_ID: Item<TaskId> = Item::new("last_task");
-/// Kept apart from the task so that settlement paths don't load the source and inputs.
-pub const KERNELS: Map<TaskId, Kernel> = Map::new("kernels");
+/// A task's kernel as the message carried it (JSON, inputs in base64), kept apart from the task
+/// so that only the Task query reads the source and inputs. Its size is bounded by the market's
+/// kernel limits (source, argument count, `max_input_bytes`), and so is its number of chunks:
+/// at most about 23 on the localnet (64 KiB of source, 1 MiB of inputs).
+const KERNELS: Blob<TaskId> = Blob::new("kern_n", "kern_c");
+/// What a commit needs of the kernel, saved at publish so that a commit never reads the kernel:
+/// the work-group size it fixes, `None` when it leaves that to the driver.
+pub const WORK_GROUP_SIZES: Map<TaskId, Option<u64>> = Map::new("wg_size");
 /// A task's commitments by arrival order.
 pub const COMMITMENTS: Map<(TaskId, u32), CommitmentInfo> = Map::new("commits");
 /// A provider's commitment on a task, by its arrival order.
 pub const COMMIT_SEQ: Map<(TaskId, &Addr), u32> = Map::new("commit_seq");
-/// Outputs of valid reveals, by task and arrival order.
-pub const OUTPUTS: Map<(TaskId, u32), Vec<Binary>> = Map::new("outputs");
+/// Outputs of valid reveals, by task and arrival order, in the raw layout of [`outputs`]. A
+/// valid reveal matches the task's output sizes, so `max_output_bytes` bounds its chunks (17 for
+/// 1 MiB).
+const OUTPUTS: Blob<(TaskId, u32)> = Blob::new("out_n", "out_c");
 
 pub struct TaskIndexes<'a> {
     pub status: MultiIndex<'a, String, TaskInfo, TaskId>,
@@ -62,4 +77,28 @@ pub fn load_commitments(storage: &dyn Storage, task: &TaskInfo) -> StdResult<Vec
     (0..task.commit_count)
         .map(|seq| COMMITMENTS.load(storage, (task.id, seq)))
         .collect()
+}
+
+pub fn save_kernel(storage: &mut dyn Storage, task_id: TaskId, kernel: &Kernel) -> StdResult<()> {
+    KERNELS.save(storage, task_id, &to_json_vec(kernel)?)
+}
+
+/// The kernel's JSON exactly as `to_json_vec` wrote it.
+pub fn load_kernel_json(storage: &dyn Storage, task_id: TaskId) -> StdResult<Vec<u8>> {
+    KERNELS.load(storage, task_id)
+}
+
+/// Stores a valid reveal's outputs under the commitment's arrival order `seq`.
+pub fn save_outputs(
+    storage: &mut dyn Storage,
+    task_id: TaskId,
+    seq: u32,
+    outputs: &[Binary],
+) -> StdResult<()> {
+    OUTPUTS.save(storage, (task_id, seq), &outputs::encode(outputs))
+}
+
+/// The outputs of commitment `seq`'s valid reveal.
+pub fn load_outputs(storage: &dyn Storage, task_id: TaskId, seq: u32) -> StdResult<Vec<Binary>> {
+    outputs::decode(&OUTPUTS.load(storage, (task_id, seq))?)
 }

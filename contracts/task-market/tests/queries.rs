@@ -1,6 +1,8 @@
-//! Paginated task listing served from the status and client indexes.
+//! Paginated task listing served from the status and client indexes; results by provider.
 
+use cosmwasm_std::Binary;
 use opengpu_testing::{outputs, Suite, TaskSpec};
+use opengpu_types::commitment::outputs_digest;
 use opengpu_types::market::{QueryMsg, TaskFilter, TaskStatus, TasksResponse};
 use opengpu_types::TaskId;
 
@@ -73,4 +75,36 @@ fn page_size_is_capped_at_thirty() {
         suite.publish(&client, TaskSpec::first_response()).unwrap();
     }
     assert_eq!(list(&suite, TaskFilter::default(), None, 100).len(), 30);
+}
+
+#[test]
+fn result_is_each_valid_offer_with_its_digest_and_an_error_for_anyone_else() {
+    let mut suite = Suite::new();
+    let client = suite.client_with_funds("client", 10_000);
+    let valid = suite.provider_with_bond("valid", 5_000);
+    let silent = suite.provider_with_bond("silent", 5_000);
+    let malformed = suite.provider_with_bond("malformed", 5_000);
+    let stranger = suite.addr("stranger");
+    let id = suite
+        .publish(&client, TaskSpec::manual_confirmation())
+        .unwrap();
+    let short = vec![Binary::from(vec![1u8; 3])];
+    suite.commit(&valid, id, &outputs(2)).unwrap();
+    suite.commit(&silent, id, &outputs(0)).unwrap();
+    suite.commit(&malformed, id, &short).unwrap();
+    suite.advance_blocks(1);
+    suite.reveal(&valid, id, &outputs(2), Some(500)).unwrap();
+    suite.reveal(&malformed, id, &short, Some(400)).unwrap();
+
+    let result = suite.result(id, Some(&valid)).unwrap();
+    assert_eq!(result.outputs, outputs(2));
+    assert_eq!(
+        result.outputs_digest.as_slice(),
+        outputs_digest(&outputs(2)).as_slice()
+    );
+    for provider in [&silent, &malformed, &stranger] {
+        let err = suite.result(id, Some(provider)).unwrap_err();
+        let expected = format!("task {id} has no valid result from {provider}");
+        assert!(err.to_string().contains(&expected), "{err}");
+    }
 }

@@ -40,8 +40,14 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
         QueryMsg::Check {
             policy,
             output_sizes,
-            outputs,
-        } => to_json_binary(&query::check(policy, output_sizes, outputs)?),
+            revealed_sizes,
+            outputs_digest,
+        } => to_json_binary(&query::check(
+            policy,
+            output_sizes,
+            revealed_sizes,
+            outputs_digest,
+        )?),
         QueryMsg::CheckPolicy { policy } => to_json_binary(&query::check_policy(policy)),
         QueryMsg::Ownership {} => to_json_binary(&query::ownership(deps)?),
     }

@@ -1,4 +1,4 @@
-use cosmwasm_std::{Binary, Deps, StdError, StdResult};
+use cosmwasm_std::{Deps, HexBinary, StdError, StdResult};
 use opengpu_cw_utils::{get_ownership, Ownership};
 use opengpu_types::verification::{Verdict, VerificationConfig, VerificationPolicy};
 
@@ -15,14 +15,16 @@ pub fn config(deps: Deps) -> StdResult<VerificationConfig> {
 pub fn check(
     policy: VerificationPolicy,
     output_sizes: Vec<u64>,
-    outputs: Vec<Binary>,
+    revealed_sizes: Vec<u64>,
+    outputs_digest: HexBinary,
 ) -> StdResult<Verdict> {
     checks::check_policy(&policy).map_err(|reason| {
         StdError::msg(format!("{} policy is malformed: {reason}", policy.name()))
     })?;
     let revealed = Revealed {
         output_sizes: &output_sizes,
-        outputs: &outputs,
+        revealed_sizes: &revealed_sizes,
+        outputs_digest: &outputs_digest,
     };
     Ok(checks::verdict(checks::check(&policy, revealed)))
 }

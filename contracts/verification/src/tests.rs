@@ -55,10 +55,12 @@ fn check(
     sizes: &[u64],
     outputs: &[&[u8]],
 ) -> StdResult<Verdict> {
+    let outputs: Vec<Binary> = outputs.iter().map(|o| Binary::from(o.to_vec())).collect();
     let msg = QueryMsg::Check {
         policy,
         output_sizes: sizes.to_vec(),
-        outputs: outputs.iter().map(|o| Binary::from(o.to_vec())).collect(),
+        revealed_sizes: outputs.iter().map(|o| o.len() as u64).collect(),
+        outputs_digest: HexBinary::from(outputs_digest(&outputs)),
     };
     ask(deps, msg)
 }

@@ -111,7 +111,8 @@ fn check_query_answers_invalid_rather_than_failing() {
             &QueryMsg::Check {
                 policy: VerificationPolicy::WellFormed {},
                 output_sizes: vec![16],
-                outputs: vec![Binary::from(vec![0u8; 12])],
+                revealed_sizes: vec![12],
+                outputs_digest: HexBinary::from(outputs_digest(&[Binary::from(vec![0u8; 12])])),
             },
         )
         .unwrap();

@@ -49,12 +49,16 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(VerificationConfig)]
     Config {},
-    /// Checks revealed `outputs` against a task's declared `output_sizes` and its `policy`.
+    /// Checks a reveal against a task's declared `output_sizes` and its `policy`. The reveal
+    /// travels as its buffers' sizes and `outputs_digest` (see `commitment`), not its bytes:
+    /// a query between contracts is capped at 64 KiB, far below a task's outputs. A policy that
+    /// needs the bytes reads them from the market's storage.
     #[returns(Verdict)]
     Check {
         policy: VerificationPolicy,
         output_sizes: Vec<u64>,
-        outputs: Vec<Binary>,
+        revealed_sizes: Vec<u64>,
+        outputs_digest: HexBinary,
     },
     /// Checks that a policy is well-formed before a task that uses it is published.
     #[returns(Verdict)]
@@ -93,19 +97,23 @@ impl VerificationContract {
         &self.0
     }
 
+    /// Asks for the verdict on revealed `outputs` whose `outputs_digest` the caller already
+    /// computed (sent as sizes and digest).
     pub fn check(
         &self,
         querier: &QuerierWrapper,
         policy: &VerificationPolicy,
         output_sizes: Vec<u64>,
         outputs: &[Binary],
+        outputs_digest: &[u8; 32],
     ) -> StdResult<Verdict> {
         querier.query_wasm_smart(
             &self.0,
             &QueryMsg::Check {
                 policy: policy.clone(),
                 output_sizes,
-                outputs: outputs.to_vec(),
+                revealed_sizes: outputs.iter().map(|o| o.len() as u64).collect(),
+                outputs_digest: HexBinary::from(outputs_digest.as_slice()),
             },
         )
     }

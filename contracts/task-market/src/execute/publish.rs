@@ -8,7 +8,7 @@ use opengpu_types::verification::{Verdict, VerificationContract, VerificationPol
 use opengpu_types::TaskId;
 
 use super::settle::send;
-use crate::state::{load_task, save_task, CONFIG, KERNELS, LAST_TASK_ID};
+use crate::state::{load_task, save_kernel, save_task, CONFIG, LAST_TASK_ID, WORK_GROUP_SIZES};
 use crate::ContractError;
 
 /// What a client asks for in `PublishTask`.
@@ -79,7 +79,8 @@ pub fn publish_task(
         settlement: None,
     };
     save_task(deps.storage, &task)?;
-    KERNELS.save(deps.storage, id, &new.kernel)?;
+    save_kernel(deps.storage, id, &new.kernel)?;
+    WORK_GROUP_SIZES.save(deps.storage, id, &new.kernel.work_group_size())?;
 
     Ok(Response::new()
         .add_attribute("action", actions::PUBLISH_TASK)

@@ -12,7 +12,9 @@ use opengpu_types::verification::{Verdict, VerificationContract};
 use opengpu_types::TaskId;
 
 use super::settle;
-use crate::state::{load_task, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG, KERNELS, OUTPUTS};
+use crate::state::{
+    load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG, WORK_GROUP_SIZES,
+};
 use crate::ContractError;
 
 pub fn commit(
@@ -62,7 +64,7 @@ pub fn commit(
             provider: provider.into_string(),
         });
     }
-    let work_group_size = KERNELS.load(deps.storage, task_id)?.work_group_size();
+    let work_group_size = WORK_GROUP_SIZES.load(deps.storage, task_id)?;
     if let Some(reason) = task
         .requirements
         .unmet_by(&registered.provider.device, work_group_size)
@@ -158,6 +160,7 @@ pub fn reveal(
         &task.verification,
         task.output_sizes.clone(),
         &outputs,
+        &digest,
     )?;
     let mut response = Response::new().add_attribute("action", actions::REVEAL);
     let valid = verdict.is_valid();
@@ -168,7 +171,7 @@ pub fn reveal(
                 price,
                 height,
             };
-            OUTPUTS.save(deps.storage, (task_id, seq), &outputs)?;
+            save_outputs(deps.storage, task_id, seq, &outputs)?;
         }
         Verdict::Invalid { reason } => {
             // Proven wrong: the collateral goes to the client, the reveal is recorded as

@@ -9,20 +9,22 @@
 pub mod reference_hash;
 pub mod well_formed;
 
-use cosmwasm_std::Binary;
 use opengpu_types::verification::{Verdict, VerificationPolicy};
 
 /// `Err` carries the reason a policy or a result failed its check.
 pub type CheckResult = Result<(), String>;
 
-/// What a provider revealed for a task, with the shape the task declared. Checkers that need
-/// more of the task (e.g. its inputs, for Freivalds) get new fields here.
+/// What a provider revealed for a task, with the shape the task declared: the buffers' sizes
+/// and digest, never their bytes (queries between contracts are capped at 64 KiB). Checkers
+/// that need more (e.g. the bytes and the inputs, for Freivalds) read the market's storage.
 #[derive(Clone, Copy, Debug)]
 pub struct Revealed<'a> {
-    /// Size in bytes of each output buffer, in kernel argument order.
+    /// Declared size in bytes of each output buffer, in kernel argument order.
     pub output_sizes: &'a [u64],
-    /// The revealed output buffers.
-    pub outputs: &'a [Binary],
+    /// Size of each revealed buffer.
+    pub revealed_sizes: &'a [u64],
+    /// `commitment::outputs_digest` of the revealed buffers.
+    pub outputs_digest: &'a [u8],
 }
 
 /// Whether `policy` is usable; the market asks at publish time.

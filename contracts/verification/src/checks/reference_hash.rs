@@ -2,7 +2,6 @@
 //! supplied. For canary and benchmark tasks whose answer the client already knows.
 
 use cosmwasm_std::HexBinary;
-use opengpu_types::commitment::outputs_digest;
 
 use super::{well_formed, CheckResult, Revealed};
 
@@ -21,11 +20,10 @@ pub fn check_policy(sha256: &HexBinary) -> CheckResult {
 
 pub fn check(sha256: &HexBinary, revealed: Revealed) -> CheckResult {
     well_formed::check(revealed)?;
-    let digest = outputs_digest(revealed.outputs);
-    if digest.as_slice() != sha256.as_slice() {
+    if revealed.outputs_digest != sha256.as_slice() {
         return Err(format!(
             "outputs digest {} does not match reference hash {}",
-            HexBinary::from(digest).to_hex(),
+            HexBinary::from(revealed.outputs_digest).to_hex(),
             sha256.to_hex()
         ));
     }
@@ -36,6 +34,7 @@ pub fn check(sha256: &HexBinary, revealed: Revealed) -> CheckResult {
 mod tests {
     use super::*;
     use cosmwasm_std::Binary;
+    use opengpu_types::commitment::outputs_digest;
 
     fn outputs() -> Vec<Binary> {
         vec![Binary::from(vec![1, 2, 3, 4]), Binary::from(vec![9; 8])]
@@ -46,11 +45,13 @@ mod tests {
     }
 
     fn run(sha256: &HexBinary, output_sizes: &[u64], outputs: &[Binary]) -> CheckResult {
+        let revealed_sizes: Vec<u64> = outputs.iter().map(|o| o.len() as u64).collect();
         check(
             sha256,
             Revealed {
                 output_sizes,
-                outputs,
+                revealed_sizes: &revealed_sizes,
+                outputs_digest: &outputs_digest(outputs),
             },
         )
     }

@@ -1,0 +1,111 @@
+//! `opengpu-bench`: the measurements behind `just bench` (scripts/bench.sh). Each subcommand
+//! prints one Markdown section; the script assembles them into BENCHMARKS.md.
+
+mod chain;
+mod gas;
+mod latency;
+mod sgemm;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use opengpu_provider::executor::DeviceSelector;
+
+#[derive(Parser)]
+#[command(
+    name = "opengpu-bench",
+    about = "opengpu benchmarks (run through `just bench`)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct ChainArgs {
+    /// Deployment file of the chain under test
+    #[arg(long)]
+    pub deployment: PathBuf,
+    /// `opengpu` home holding the test keyring of the localnet accounts
+    #[arg(long)]
+    pub keys: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Gas of each message of a First Response lifecycle and of a bank transfer
+    Gas {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Account acting as provider (bonded and registered)
+        #[arg(long, default_value = "provider-2")]
+        provider: String,
+    },
+    /// Publish -> settled latency over sequential tasks served by a running daemon
+    Latency {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[arg(long, default_value_t = 50)]
+        tasks: usize,
+        /// The daemon's JSON log (`opengpu-provider --output json run`), for its overhead
+        #[arg(long)]
+        provider_log: PathBuf,
+    },
+    /// SGEMM GFLOP/s: the shipped OpenCL kernel vs the matrixmultiply crate
+    Sgemm {
+        #[arg(long, value_delimiter = ',', default_value = "256,512,1024")]
+        sizes: Vec<u32>,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
+    /// Internal: the OpenCL worker process of the SGEMM benchmark
+    #[command(hide = true)]
+    Worker {
+        #[arg(long)]
+        platform: usize,
+        #[arg(long)]
+        device: usize,
+        #[arg(long)]
+        memory_limit_bytes: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let command = Cli::parse().command;
+    if let Command::Worker {
+        platform,
+        device,
+        memory_limit_bytes,
+    } = command
+    {
+        return opengpu_provider::executor::opencl::worker::run(
+            DeviceSelector { platform, device },
+            memory_limit_bytes,
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = runtime.block_on(async move {
+        match command {
+            Command::Gas { chain, provider } => gas::run(&chain, &provider).await,
+            Command::Latency {
+                chain,
+                tasks,
+                provider_log,
+            } => latency::run(&chain, tasks, &provider_log).await,
+            Command::Sgemm { sizes, runs } => sgemm::run(&sizes, runs),
+            Command::Worker { .. } => Ok(()), // returned above
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

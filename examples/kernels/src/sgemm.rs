@@ -1,0 +1,131 @@
+//! `sgemm`: C = A x B for square f32 matrices, with a tiled, register-blocked kernel.
+
+use cosmwasm_std::Binary;
+use opengpu_types::kernel::{Kernel, KernelArg};
+
+use crate::check::{row_column, Tally};
+use crate::le_bytes::from_f32s;
+use crate::seeded::SplitMix64;
+use crate::{CheckReport, Example, ExampleError};
+
+const SOURCE: &str = include_str!("../cl/sgemm.cl");
+
+/// Matrix sizes must be multiples of this: the kernel's tile is 16 rows x 64 columns.
+pub const SGEMM_TILE: u32 = 64;
+/// Work-group shape the kernel requires (`reqd_work_group_size` in `cl/sgemm.cl`).
+const GROUP: [u64; 2] = [8, 2];
+/// Each work item computes an 8 x 8 block of C.
+const BLOCK: u64 = 8;
+
+/// Bytes of (inputs, outputs) for `n` x `n` matrices (saturating: sizes are checked with it).
+pub(crate) fn buffer_bytes(n: u64) -> (u64, u64) {
+    let elements = n.saturating_mul(n);
+    (elements.saturating_mul(8), elements.saturating_mul(4))
+}
+
+fn inputs(n: u32, seed: u64) -> (Vec<f32>, Vec<f32>) {
+    let mut rng = SplitMix64::new(seed);
+    let len = n as usize * n as usize;
+    let a = rng.f32_vec(len);
+    let b = rng.f32_vec(len);
+    (a, b)
+}
+
+pub(crate) fn kernel(n: u32, seed: u64) -> Kernel {
+    let (a, b) = inputs(n, seed);
+    let items_per_side = n as u64 / BLOCK;
+    Kernel {
+        source: SOURCE.to_string(),
+        entry_point: "sgemm".to_string(),
+        global_work_size: vec![items_per_side, items_per_side],
+        local_work_size: Some(GROUP.to_vec()),
+        args: vec![
+            KernelArg::Input {
+                data: Binary::from(from_f32s(&a)),
+            },
+            KernelArg::Input {
+                data: Binary::from(from_f32s(&b)),
+            },
+            KernelArg::Output {
+                size: 4 * n as u64 * n as u64,
+            },
+            KernelArg::U32 { value: n },
+        ],
+    }
+}
+
+pub(crate) fn reference(n: u32, seed: u64) -> Vec<f32> {
+    let (a, b) = inputs(n, seed);
+    sgemm_reference(&a, &b, n as usize)
+}
+
+/// C = A x B for `n` x `n` row-major matrices: the plain i-k-j loop, which sums each element's
+/// products in k order as the kernel does.
+pub fn sgemm_reference(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
+    let mut c = vec![0.0f32; n * n];
+    for (a_row, c_row) in a.chunks_exact(n).zip(c.chunks_exact_mut(n)) {
+        for (a_ik, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+            for (c_ij, b_kj) in c_row.iter_mut().zip(b_row) {
+                *c_ij += a_ik * b_kj;
+            }
+        }
+    }
+    c
+}
+
+/// Devices sum the `n` products of an element in other orders, with or without fused
+/// multiply-adds. Any such sum is within n*u*S of the exact dot product (u = eps/2, S = the
+/// sum of |a_ik * b_kj|), and so is the reference, so two correct results differ by at most
+/// n*eps*S. The check allows twice that, with S bounded by sum_k |a_ik| * max_k |b_kj|
+/// (cheap: one pass over each matrix). That is about 0.1% of a typical element at n = 256, while
+/// a wrong or missing product moves an element by ~0.25.
+pub(crate) fn check(n: u32, seed: u64, got: &[f32]) -> Result<CheckReport, ExampleError> {
+    let n_usize = n as usize;
+    let (a, b) = inputs(n, seed);
+    let expected = sgemm_reference(&a, &b, n_usize);
+    let row_abs_sums: Vec<f64> = a
+        .chunks_exact(n_usize)
+        .map(|row| row.iter().map(|v| v.abs() as f64).sum())
+        .collect();
+    let mut column_abs_max = vec![0.0f64; n_usize];
+    for row in b.chunks_exact(n_usize) {
+        for (max, v) in column_abs_max.iter_mut().zip(row) {
+            *max = max.max(v.abs() as f64);
+        }
+    }
+    let factor = 2.0 * n as f64 * f32::EPSILON as f64;
+    Tally::f32s(Example::Sgemm, &expected, got, |i| {
+        factor * row_abs_sums[i / n_usize] * column_abs_max[i % n_usize]
+    })
+    .finish(
+        0,
+        "|error| <= 2 * n * eps * sum_k |A[i][k]| * max_k |B[k][j]|".to_string(),
+        |i| row_column(i, n_usize),
+    )
+}
+
+pub(crate) fn flops(n: u32) -> u64 {
+    2 * (n as u64).pow(3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_multiplies_a_hand_computed_case() {
+        // [1 2] [5 6]   [19 22]
+        // [3 4] [7 8] = [43 50]
+        let c = sgemm_reference(&[1.0, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0], 2);
+        assert_eq!(c, vec![19.0, 22.0, 43.0, 50.0]);
+    }
+
+    #[test]
+    fn launch_covers_the_matrix_with_8x8_blocks() {
+        let k = kernel(128, 1);
+        assert_eq!(k.global_work_size, vec![16, 16]);
+        assert_eq!(k.local_work_size, Some(vec![8, 2]));
+        // One group covers 8*8 = 64 columns and 2*8 = 16 rows, so the tile divides n.
+        assert_eq!(GROUP[0] * BLOCK, SGEMM_TILE as u64);
+    }
+}

@@ -1,0 +1,231 @@
+//! [`OpenClBackend`]: the [`Backend`] the daemon uses, a pool of worker processes.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use opengpu_types::kernel::Kernel;
+use opengpu_types::registry::DeviceInfo;
+use tracing::{info, warn};
+
+use super::devices;
+use super::pool::WorkerPool;
+use super::process::{describe_call_error, CallError, WorkerCommand, WorkerProcess};
+use super::protocol::{Failure, Reply, Request};
+use crate::executor::{Backend, DeviceSelector, ExecError, ExecLimits, RunOutput};
+
+/// How long a new worker may take to open the device. Not part of a run's time limit: a
+/// loaded machine should not make a short-limit task fail before it started.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Stderr fragments that mean a worker died for want of memory (Rust's allocation-failure
+/// abort, LLVM's, C++'s, glibc's, OpenCL's).
+const OUT_OF_MEMORY_SIGNS: [&str; 7] = [
+    "memory allocation of",
+    "out of memory",
+    "allocation failed",
+    "bad_alloc",
+    "cannot allocate memory",
+    "cl_out_of_host_memory",
+    "cl_mem_object_allocation_failure",
+];
+
+#[derive(Clone, Debug)]
+pub struct OpenClConfig {
+    /// The `opengpu-provider` binary, started as `<worker_exe> worker ...`.
+    pub worker_exe: PathBuf,
+    pub selector: DeviceSelector,
+    pub limits: ExecLimits,
+    /// Worker processes, i.e. runs at a time; workers start when first needed.
+    pub workers: usize,
+}
+
+/// Runs kernels in worker processes on one OpenCL device.
+pub struct OpenClBackend {
+    device: DeviceInfo,
+    limits: ExecLimits,
+    command: WorkerCommand,
+    pool: WorkerPool,
+}
+
+impl OpenClBackend {
+    /// Checks the configuration and reads the device; starts no worker yet.
+    pub fn start(config: OpenClConfig) -> Result<Self, ExecError> {
+        if config.workers == 0 {
+            return Err(ExecError::Unavailable(
+                "the OpenCL backend needs at least one worker".into(),
+            ));
+        }
+        if !config.worker_exe.is_file() {
+            return Err(ExecError::Unavailable(format!(
+                "worker executable {} does not exist",
+                config.worker_exe.display()
+            )));
+        }
+        let device = devices::device_info(config.selector)?;
+        info!(
+            device = %device.name,
+            workers = config.workers,
+            time_limit = ?config.limits.time_limit,
+            memory_limit_bytes = config.limits.memory_limit_bytes,
+            "OpenCL backend ready"
+        );
+        Ok(Self {
+            device,
+            limits: config.limits,
+            command: WorkerCommand {
+                exe: config.worker_exe,
+                selector: config.selector,
+                memory_limit_bytes: config.limits.memory_limit_bytes,
+            },
+            pool: WorkerPool::new(config.workers),
+        })
+    }
+
+    /// Pids of the started workers that are idle right now (for diagnostics and tests).
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.pool.idle_pids()
+    }
+
+    /// The slot's worker if it is still alive, else a freshly started one.
+    fn live_worker<'s>(
+        &self,
+        slot: &'s mut Option<WorkerProcess>,
+    ) -> Result<&'s mut WorkerProcess, ExecError> {
+        let mut reusable = slot.take();
+        if let Some(worker) = reusable.as_mut() {
+            if worker.has_exited() {
+                warn!(
+                    worker_pid = worker.pid(),
+                    "idle worker exited; starting another"
+                );
+                reusable = None;
+            }
+        }
+        let worker = match reusable {
+            Some(worker) => worker,
+            None => WorkerProcess::spawn(&self.command, STARTUP_TIMEOUT)?,
+        };
+        Ok(slot.insert(worker))
+    }
+
+    fn failure_error(&self, failure: Failure) -> ExecError {
+        match failure {
+            Failure::Compile(log) => ExecError::Compile(log),
+            Failure::Launch(detail) => ExecError::Launch(detail),
+            Failure::OutOfMemory(detail) => ExecError::OutOfMemory {
+                limit_bytes: self.limits.memory_limit_bytes,
+                detail,
+            },
+        }
+    }
+}
+
+/// The error a run reports when its worker gave no reply.
+fn call_error(err: &CallError, limits: &ExecLimits) -> ExecError {
+    let detail = describe_call_error(err);
+    match err {
+        CallError::TimedOut => ExecError::Timeout(limits.time_limit),
+        CallError::Unsendable(_) => ExecError::Launch(detail),
+        CallError::Protocol(_) => ExecError::Crashed(detail),
+        CallError::Died { stderr_tail, .. } => {
+            let stderr = stderr_tail.join("\n").to_lowercase();
+            if OUT_OF_MEMORY_SIGNS.iter().any(|sign| stderr.contains(sign)) {
+                ExecError::OutOfMemory {
+                    limit_bytes: limits.memory_limit_bytes,
+                    detail,
+                }
+            } else {
+                ExecError::Crashed(detail)
+            }
+        }
+    }
+}
+
+impl Backend for OpenClBackend {
+    fn device(&self) -> &DeviceInfo {
+        &self.device
+    }
+
+    fn run(&self, kernel: &Kernel) -> Result<RunOutput, ExecError> {
+        let mut checkout = self.pool.checkout();
+        let worker = self.live_worker(&mut checkout.worker)?;
+        let pid = worker.pid();
+        let request = Request::Run {
+            kernel: Cow::Borrowed(kernel),
+        };
+        match worker.call(&request, self.limits.time_limit) {
+            Ok(Reply::Ran {
+                outputs,
+                elapsed,
+                cache_hit,
+            }) => Ok(RunOutput {
+                outputs: outputs.into_iter().map(Vec::from).collect(),
+                elapsed,
+                cache_hit,
+            }),
+            Ok(Reply::Failed { failure }) => Err(self.failure_error(failure)),
+            Ok(Reply::Ready) => {
+                checkout.worker = None;
+                Err(ExecError::Crashed(format!(
+                    "worker {pid} answered a run with a second ready"
+                )))
+            }
+            Err(err) => {
+                let error = call_error(&err, &self.limits);
+                if !matches!(err, CallError::Unsendable(_)) {
+                    // Already killed and reaped; the next run on this slot starts a new one.
+                    warn!(
+                        worker_pid = pid,
+                        reason = error.reason(),
+                        "worker lost: {error}"
+                    );
+                    checkout.worker = None;
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    use super::*;
+
+    #[test]
+    fn a_worker_that_died_for_memory_is_out_of_memory_otherwise_crashed() {
+        let limits = ExecLimits {
+            time_limit: Duration::from_secs(1),
+            memory_limit_bytes: 1 << 30,
+        };
+        let died = |line: &str| CallError::Died {
+            pid: 42,
+            status: Some(ExitStatus::from_raw(libc::SIGABRT)),
+            stderr_tail: vec!["starting".into(), line.into()],
+        };
+        let out_of_memory = call_error(
+            &died("memory allocation of 1073741824 bytes failed"),
+            &limits,
+        );
+        assert!(
+            matches!(&out_of_memory, ExecError::OutOfMemory { limit_bytes, detail }
+                if *limit_bytes == 1 << 30 && detail.contains("signal 6")),
+            "{out_of_memory:?}"
+        );
+        assert!(matches!(
+            call_error(&died("LLVM ERROR: out of memory"), &limits),
+            ExecError::OutOfMemory { .. }
+        ));
+        assert!(matches!(
+            call_error(&died("Segmentation fault"), &limits),
+            ExecError::Crashed(detail) if detail.contains("worker 42 was killed by signal 6")
+        ));
+        assert_eq!(
+            call_error(&CallError::TimedOut, &limits),
+            ExecError::Timeout(Duration::from_secs(1))
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! One task's life in the provider: wait for a slot, run the kernel, commit, reveal, and see
+//! the task settled. Before each step the task's on-chain state is read again, so a task that
+//! ended meanwhile is dropped instead of costing a failed transaction.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cosmwasm_std::{Binary, HexBinary};
+use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
+use opengpu_types::commitment::{commitment, outputs_digest};
+use opengpu_types::market::{
+    CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse, TaskStatus,
+};
+use opengpu_types::TaskId;
+use rand_core::{OsRng, RngCore};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::daemon::Reservations;
+use crate::executor::Backend;
+use crate::metrics::{stage, Metrics};
+use crate::signer::SignerHandle;
+use crate::store::{PlanStore, RevealPlan};
+
+/// Salt length: the most the market accepts is 64, at least 16.
+const SALT_BYTES: usize = 32;
+/// How often a job waiting for settlement looks at the chain.
+const SETTLE_POLL: Duration = Duration::from_millis(500);
+
+/// What every job shares.
+pub struct Shared {
+    pub chain: ChainClient,
+    pub contracts: ContractAddrs,
+    pub signer: SignerHandle,
+    pub backend: Arc<dyn Backend>,
+    pub metrics: Metrics,
+    pub store: PlanStore,
+    pub exec_slots: Semaphore,
+    pub reservations: Reservations,
+}
+
+impl Shared {
+    fn market(&self) -> Opengpu<'_> {
+        Opengpu::new(&self.chain, &self.contracts)
+    }
+
+    fn address(&self) -> &str {
+        self.signer.address()
+    }
+}
+
+/// How a job ended; the daemon counts it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Won,
+    /// Committed, but another provider was paid or the task expired.
+    Lost,
+    /// Taken but never committed: the task ended first or the kernel failed.
+    Dropped(&'static str),
+    Failed(&'static str),
+    /// Stopped by shutdown; a saved reveal plan resumes it on restart.
+    Abandoned,
+}
+
+/// Where a job starts: a fresh task, or a commitment made before a restart.
+pub enum Start {
+    Fresh {
+        task: Box<TaskResponse>,
+        offer: Option<cosmwasm_std::Uint128>,
+        taken_at: Instant,
+        received_at: Instant,
+    },
+    Reveal(RevealPlan),
+    AwaitSettlement,
+}
+
+/// Cancellation a job watches: its task ended on chain, or the daemon is stopping.
+#[derive(Clone)]
+pub struct Stops {
+    pub task_ended: CancellationToken,
+    pub shutdown: CancellationToken,
+}
+
+pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Stops) -> Outcome {
+    let result = match start {
+        Start::Fresh {
+            task,
+            offer,
+            taken_at,
+            received_at,
+        } => fresh(&shared, *task, offer, taken_at, received_at, &cancel).await,
+        Start::Reveal(plan) => reveal_and_settle(&shared, plan, &cancel).await,
+        Start::AwaitSettlement => await_settlement(&shared, task_id, &cancel).await,
+    };
+    result.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "task failed");
+        Outcome::Failed("chain_error")
+    })
+}
+
+async fn fresh(
+    shared: &Shared,
+    task: TaskResponse,
+    offer: Option<cosmwasm_std::Uint128>,
+    taken_at: Instant,
+    received_at: Instant,
+    cancel: &Stops,
+) -> anyhow::Result<Outcome> {
+    let task_id = task.task.id;
+    let permit = tokio::select! {
+        _ = cancel.task_ended.cancelled() => return Ok(Outcome::Dropped("ended_before_run")),
+        _ = cancel.shutdown.cancelled() => return Ok(Outcome::Abandoned),
+        permit = shared.exec_slots.acquire() => permit?,
+    };
+    shared.metrics.observe(stage::QUEUE, taken_at.elapsed());
+    if let Some(reason) = not_committable(&shared.market().task(task_id).await?.task) {
+        return Ok(Outcome::Dropped(reason));
+    }
+
+    let backend = shared.backend.clone();
+    let kernel = task.kernel.clone();
+    let run = tokio::task::spawn_blocking(move || backend.run(&kernel)).await?;
+    drop(permit);
+    let output = match run {
+        Ok(output) => output,
+        Err(e) => {
+            tracing::warn!(error = %e, "kernel failed; not committing");
+            return Ok(Outcome::Failed(e.reason()));
+        }
+    };
+    shared.metrics.observe(stage::EXECUTE, output.elapsed);
+    tracing::info!(elapsed = ?output.elapsed, cache_hit = output.cache_hit, "kernel ran");
+    if cancel.shutdown.is_cancelled() {
+        return Ok(Outcome::Abandoned); // no new commitments while stopping
+    }
+    if cancel.task_ended.is_cancelled() {
+        return Ok(Outcome::Dropped("ended_during_run"));
+    }
+    let current = shared.market().task(task_id).await?.task;
+    if let Some(reason) = not_committable(&current) {
+        return Ok(Outcome::Dropped(reason));
+    }
+    let height = shared.chain.height().await?;
+    if height >= current.deadline_height {
+        return Ok(Outcome::Dropped("deadline_passed_during_run"));
+    }
+
+    let outputs: Vec<Binary> = output.outputs.into_iter().map(Binary::from).collect();
+    let mut salt = vec![0u8; SALT_BYTES];
+    OsRng.fill_bytes(&mut salt);
+    let plan = RevealPlan {
+        task_id,
+        outputs,
+        salt: HexBinary::from(salt),
+        offer,
+    };
+    let digest = outputs_digest(&plan.outputs);
+    let commitment = commitment(task_id, shared.address(), &digest, plan.salt.as_slice());
+    shared.store.save(&plan)?; // never a commit without its reveal plan on disk
+
+    let commit = ExecuteMsg::Commit {
+        task_id,
+        commitment: HexBinary::from(commitment.to_vec()),
+    };
+    let hash = match shared
+        .signer
+        .broadcast(&shared.contracts.task_market, &commit, vec![])
+        .await
+    {
+        Ok(hash) => hash,
+        Err(e) => {
+            shared.store.remove(task_id);
+            tracing::warn!(error = %e, "commit refused");
+            return Ok(Outcome::Failed("commit_refused"));
+        }
+    };
+    let broadcast_at = Instant::now();
+    let overhead = (broadcast_at - received_at).saturating_sub(output.elapsed);
+    shared.metrics.observe(stage::OVERHEAD_TO_COMMIT, overhead);
+    tracing::info!(
+        task_id,
+        overhead_us = overhead.as_micros() as u64,
+        kernel_us = output.elapsed.as_micros() as u64,
+        "commit broadcast"
+    );
+    let included = shared.chain.wait_for_tx(hash).await;
+    shared
+        .metrics
+        .observe(stage::COMMIT, broadcast_at.elapsed());
+    shared.reservations.release(task_id); // locked in the vault now, or not at all
+    match included {
+        Ok(outcome) => tracing::info!(height = outcome.height, "committed"),
+        Err(e) => {
+            // Not in a block: nothing is locked, nothing to reveal.
+            shared.store.remove(task_id);
+            tracing::warn!(error = %e, "commit failed");
+            return Ok(Outcome::Failed("commit_failed"));
+        }
+    }
+    reveal_and_settle(shared, plan, cancel).await
+}
+
+/// Why a task can no longer take a commit, if it cannot.
+fn not_committable(task: &TaskInfo) -> Option<&'static str> {
+    match task.status {
+        TaskStatus::Open | TaskStatus::Committed if task.commit_count < task.max_committers => None,
+        TaskStatus::Open | TaskStatus::Committed => Some("committers_full"),
+        _ => Some("ended_before_commit"),
+    }
+}
+
+async fn reveal_and_settle(
+    shared: &Shared,
+    plan: RevealPlan,
+    cancel: &Stops,
+) -> anyhow::Result<Outcome> {
+    let task_id = plan.task_id;
+    let task = shared.market().task(task_id).await?.task;
+    if task.status.is_final() {
+        // Someone won first (or the task expired): the commitment is released or forfeited.
+        shared.store.remove(task_id);
+        return Ok(judge(&task, shared.address()));
+    }
+    let mine = shared
+        .market()
+        .commitments(task_id)
+        .await?
+        .into_iter()
+        .find(|c| c.provider.as_str() == shared.address());
+    let Some(mine) = mine else {
+        shared.store.remove(task_id);
+        anyhow::bail!("task {task_id}: a reveal plan but no commitment on chain");
+    };
+    if !matches!(mine.state, CommitmentState::Committed {}) {
+        shared.store.remove(task_id);
+        return await_settlement(shared, task_id, cancel).await;
+    }
+    if shared.chain.height().await? > mine.reveal_deadline_height {
+        shared.store.remove(task_id);
+        tracing::error!(
+            deadline = mine.reveal_deadline_height,
+            "reveal window missed"
+        );
+        return Ok(Outcome::Failed("reveal_window_missed"));
+    }
+    // Fault injection for the end-to-end tests (feature `failpoints`): give up here, as a
+    // crash between commit and reveal would, keeping the plan on disk.
+    fail::fail_point!("provider::before_reveal", |_| Ok(Outcome::Abandoned));
+    // The market needs the reveal in a later block than the commit.
+    shared
+        .chain
+        .wait_for_height_above(mine.committed_height, Duration::from_secs(60))
+        .await?;
+    let reveal = ExecuteMsg::Reveal {
+        task_id,
+        outputs: plan.outputs.clone(),
+        salt: plan.salt.clone(),
+        price: plan.offer,
+    };
+    let sent_at = Instant::now();
+    let outcome = shared
+        .signer
+        .execute(&shared.contracts.task_market, &reveal, vec![])
+        .await;
+    shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
+    match outcome {
+        Ok(tx) => {
+            shared.store.remove(task_id);
+            let revealed = tx.event::<opengpu_types::events::TaskRevealed>(Some(
+                &shared.contracts.task_market,
+            ))?;
+            if revealed.as_ref().is_some_and(|r| !r.valid) {
+                tracing::error!("reveal rejected by verification: collateral slashed");
+                return Ok(Outcome::Failed("result_rejected"));
+            }
+            tracing::info!(height = tx.height, "revealed");
+        }
+        Err(e) => {
+            // The task may have ended meanwhile; look before calling it a failure.
+            let task = shared.market().task(task_id).await?.task;
+            if task.status.is_final() {
+                shared.store.remove(task_id);
+                return Ok(judge(&task, shared.address()));
+            }
+            tracing::warn!(error = %e, "reveal failed; plan kept for a retry after restart");
+            return Ok(Outcome::Failed("reveal_failed"));
+        }
+    }
+    await_settlement(shared, task_id, cancel).await
+}
+
+/// Waits for the task to settle, finalizing it when the rules allow and nobody else has.
+async fn await_settlement(
+    shared: &Shared,
+    task_id: TaskId,
+    cancel: &Stops,
+) -> anyhow::Result<Outcome> {
+    loop {
+        let task = shared.market().task(task_id).await?.task;
+        if task.status.is_final() {
+            return Ok(judge(&task, shared.address()));
+        }
+        let height = shared.chain.height().await?;
+        if let Some(at) = finalize_height(shared, &task).await? {
+            if height > at {
+                let finalize = ExecuteMsg::Finalize { task_id };
+                match shared
+                    .signer
+                    .execute(&shared.contracts.task_market, &finalize, vec![])
+                    .await
+                {
+                    Ok(tx) => tracing::info!(height = tx.height, "finalized"),
+                    // Usually someone finalized first; the next look tells.
+                    Err(e) => tracing::debug!(error = %e, "finalize not accepted"),
+                }
+            }
+        }
+        tokio::select! {
+            _ = cancel.shutdown.cancelled() => return Ok(Outcome::Abandoned),
+            _ = cancel.task_ended.cancelled() => {}
+            _ = tokio::time::sleep(SETTLE_POLL) => {}
+        }
+    }
+}
+
+/// The height after which `Finalize` can name a winner for this task, if one is coming.
+async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Option<u64>> {
+    Ok(match task.model {
+        CompetitionModel::ManualConfirmation => Some(task.confirm_deadline_height()),
+        CompetitionModel::FirstResponse => {
+            // Settles once every earlier committer's reveal window is over.
+            let commitments = shared.market().commitments(task.id).await?;
+            let mine = commitments
+                .iter()
+                .find(|c| c.provider.as_str() == shared.address());
+            mine.map(|mine| {
+                commitments
+                    .iter()
+                    .filter(|c| c.seq < mine.seq)
+                    .map(|c| c.reveal_deadline_height)
+                    .max()
+                    .unwrap_or(mine.committed_height)
+            })
+        }
+    })
+}
+
+fn judge(task: &TaskInfo, me: &str) -> Outcome {
+    match &task.settlement {
+        Some(settlement) if settlement.winner.as_str() == me => Outcome::Won,
+        _ => Outcome::Lost,
+    }
+}

@@ -1,0 +1,21 @@
+//! `opengpu-provider`: the daemon a compute provider runs.
+//!
+//! ```text
+//! source (websocket + paginated catch-up) -> policy -> job: executor (OpenCL worker process)
+//!   -> signer (one task owns the key: commit, then reveal) ; metrics (Prometheus)
+//! ```
+//!
+//! - [`config`]: the TOML file; [`cli`]: the subcommands; [`daemon`]: the main loop;
+//!   [`job`]: one task from slot to settlement; [`store`]: reveal plans kept across restarts.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod executor;
+pub mod job;
+pub mod logging;
+pub mod metrics;
+pub mod policy;
+pub mod signer;
+pub mod source;
+pub mod store;

@@ -1,0 +1,359 @@
+//! Which tasks the provider takes. Pure: everything it decides on is passed in, so every rule
+//! is tested without a chain.
+
+use std::collections::BTreeMap;
+
+use cosmwasm_std::Uint128;
+use opengpu_types::kernel::Kernel;
+use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::registry::DeviceInfo;
+
+/// The provider's standing rules (from the config).
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub models: Vec<CompetitionModel>,
+    pub price_floor: BTreeMap<String, Uint128>,
+    pub max_collateral: Option<Uint128>,
+    pub deadline_margin_blocks: u64,
+    /// Running plus queued tasks at most.
+    pub max_in_flight: usize,
+}
+
+/// The moment's facts.
+#[derive(Clone, Debug)]
+pub struct Situation<'a> {
+    pub device: &'a DeviceInfo,
+    pub height: u64,
+    /// Bonded minus locked in the vault, minus collateral promised to tasks taken but not
+    /// yet committed.
+    pub free_stake: Uint128,
+    pub in_flight: usize,
+    /// This provider already has a commitment on the task.
+    pub already_committed: bool,
+}
+
+/// A task the provider will run, and the price it will ask.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Take {
+    /// The offer under Manual Confirmation: the floor, which is at most the budget.
+    pub offer: Option<Uint128>,
+}
+
+/// Why a task was not taken. `label()` is the metrics label.
+#[derive(thiserror::Error, Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    #[error("task is {0}, not open to commits")]
+    NotOpen(TaskStatus),
+    #[error("already committed to this task")]
+    AlreadyCommitted,
+    #[error("task has all {0} committers it allows")]
+    CommittersFull(u32),
+    #[error("competition model {0} is not served")]
+    ModelNotServed(CompetitionModel),
+    #[error("payment denom {0} has no price floor")]
+    DenomNotAccepted(String),
+    #[error("payment {budget}{denom} is below the floor {floor}{denom}")]
+    PriceBelowFloor {
+        budget: Uint128,
+        floor: Uint128,
+        denom: String,
+    },
+    #[error("device unfit: {0}")]
+    DeviceUnfit(String),
+    #[error("collateral {collateral} is above the configured maximum {max}")]
+    CollateralTooHigh { collateral: Uint128, max: Uint128 },
+    #[error("collateral {collateral} exceeds the free stake {free}")]
+    InsufficientStake { collateral: Uint128, free: Uint128 },
+    #[error("deadline height {deadline} leaves under {margin} blocks from height {height}")]
+    DeadlineTooClose {
+        deadline: u64,
+        height: u64,
+        margin: u64,
+    },
+    #[error("{0} tasks already in flight")]
+    AtCapacity(usize),
+}
+
+impl Skip {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Skip::NotOpen(_) => "not_open",
+            Skip::AlreadyCommitted => "already_committed",
+            Skip::CommittersFull(_) => "committers_full",
+            Skip::ModelNotServed(_) => "model_not_served",
+            Skip::DenomNotAccepted(_) => "denom_not_accepted",
+            Skip::PriceBelowFloor { .. } => "price_below_floor",
+            Skip::DeviceUnfit(_) => "device_unfit",
+            Skip::CollateralTooHigh { .. } => "collateral_too_high",
+            Skip::InsufficientStake { .. } => "insufficient_stake",
+            Skip::DeadlineTooClose { .. } => "deadline_too_close",
+            Skip::AtCapacity(_) => "at_capacity",
+        }
+    }
+}
+
+impl Rules {
+    /// Takes `task` or says why not. Cheap checks on the task come first, the ones that
+    /// depend on the provider's load last.
+    pub fn decide(&self, task: &TaskInfo, kernel: &Kernel, now: &Situation) -> Result<Take, Skip> {
+        if !matches!(task.status, TaskStatus::Open | TaskStatus::Committed) {
+            return Err(Skip::NotOpen(task.status));
+        }
+        if now.already_committed {
+            return Err(Skip::AlreadyCommitted);
+        }
+        if task.commit_count >= task.max_committers {
+            return Err(Skip::CommittersFull(task.max_committers));
+        }
+        if !self.models.contains(&task.model) {
+            return Err(Skip::ModelNotServed(task.model));
+        }
+        let floor = *self
+            .price_floor
+            .get(&task.denom)
+            .ok_or_else(|| Skip::DenomNotAccepted(task.denom.clone()))?;
+        if task.budget < floor {
+            return Err(Skip::PriceBelowFloor {
+                budget: task.budget,
+                floor,
+                denom: task.denom.clone(),
+            });
+        }
+        if let Some(reason) = task
+            .requirements
+            .unmet_by(now.device, kernel.work_group_size())
+        {
+            return Err(Skip::DeviceUnfit(reason));
+        }
+        if let Some(max) = self.max_collateral {
+            if task.collateral > max {
+                return Err(Skip::CollateralTooHigh {
+                    collateral: task.collateral,
+                    max,
+                });
+            }
+        }
+        if task.collateral > now.free_stake {
+            return Err(Skip::InsufficientStake {
+                collateral: task.collateral,
+                free: now.free_stake,
+            });
+        }
+        if now.height.saturating_add(self.deadline_margin_blocks) > task.deadline_height {
+            return Err(Skip::DeadlineTooClose {
+                deadline: task.deadline_height,
+                height: now.height,
+                margin: self.deadline_margin_blocks,
+            });
+        }
+        if now.in_flight >= self.max_in_flight {
+            return Err(Skip::AtCapacity(now.in_flight));
+        }
+        let offer = (task.model == CompetitionModel::ManualConfirmation).then_some(floor);
+        Ok(Take { offer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::Addr;
+    use opengpu_types::kernel::{KernelArg, Requirements};
+    use opengpu_types::registry::DeviceType;
+    use opengpu_types::verification::VerificationPolicy;
+
+    use super::*;
+
+    fn rules() -> Rules {
+        Rules {
+            models: vec![CompetitionModel::FirstResponse],
+            price_floor: BTreeMap::from([("uatom".to_string(), Uint128::new(100))]),
+            max_collateral: Some(Uint128::new(5_000)),
+            deadline_margin_blocks: 3,
+            max_in_flight: 2,
+        }
+    }
+
+    fn task() -> TaskInfo {
+        TaskInfo {
+            id: 1,
+            client: Addr::unchecked("client"),
+            model: CompetitionModel::FirstResponse,
+            requirements: Requirements::default(),
+            verification: VerificationPolicy::WellFormed {},
+            denom: "uatom".into(),
+            budget: Uint128::new(1_000),
+            collateral: Uint128::new(1_000),
+            output_sizes: vec![4],
+            created_height: 10,
+            deadline_height: 30,
+            reveal_window_blocks: 50,
+            confirm_window_blocks: 50,
+            max_committers: 5,
+            status: TaskStatus::Open,
+            commit_count: 0,
+            settlement: None,
+        }
+    }
+
+    fn kernel() -> Kernel {
+        Kernel {
+            source: "__kernel void k(__global uint *o) { o[0] = 1; }".into(),
+            entry_point: "k".into(),
+            global_work_size: vec![1],
+            local_work_size: Some(vec![64]),
+            args: vec![KernelArg::Output { size: 4 }],
+        }
+    }
+
+    fn device() -> DeviceInfo {
+        DeviceInfo {
+            name: "cpu".into(),
+            device_type: DeviceType::Cpu,
+            compute_units: 2,
+            global_mem_bytes: 1 << 30,
+            max_work_group_size: 4096,
+            fp64: false,
+        }
+    }
+
+    fn decide(
+        task: &TaskInfo,
+        kernel: &Kernel,
+        edit: impl FnOnce(&mut Situation),
+    ) -> Result<Take, Skip> {
+        let device = device();
+        let mut now = Situation {
+            device: &device,
+            height: 20,
+            free_stake: Uint128::new(10_000),
+            in_flight: 0,
+            already_committed: false,
+        };
+        edit(&mut now);
+        rules().decide(task, kernel, &now)
+    }
+
+    #[test]
+    fn a_fitting_task_is_taken() {
+        assert_eq!(decide(&task(), &kernel(), |_| {}), Ok(Take { offer: None }));
+    }
+
+    #[test]
+    fn manual_confirmation_offers_the_floor() {
+        let mut rules = rules();
+        rules.models.push(CompetitionModel::ManualConfirmation);
+        let mut task = task();
+        task.model = CompetitionModel::ManualConfirmation;
+        let device = device();
+        let now = Situation {
+            device: &device,
+            height: 20,
+            free_stake: Uint128::new(10_000),
+            in_flight: 0,
+            already_committed: false,
+        };
+        assert_eq!(
+            rules.decide(&task, &kernel(), &now),
+            Ok(Take {
+                offer: Some(Uint128::new(100))
+            })
+        );
+    }
+
+    #[test]
+    fn each_rule_names_its_reason() {
+        let k = kernel();
+        type Edit = Box<dyn Fn(&mut Situation)>;
+        let cases: Vec<(TaskInfo, Edit, &str)> = vec![
+            (
+                {
+                    let mut t = task();
+                    t.status = TaskStatus::Settled;
+                    t
+                },
+                Box::new(|_| {}),
+                "not_open",
+            ),
+            (
+                task(),
+                Box::new(|n| n.already_committed = true),
+                "already_committed",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.commit_count = 5;
+                    t
+                },
+                Box::new(|_| {}),
+                "committers_full",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.model = CompetitionModel::ManualConfirmation;
+                    t
+                },
+                Box::new(|_| {}),
+                "model_not_served",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.denom = "ustake".into();
+                    t
+                },
+                Box::new(|_| {}),
+                "denom_not_accepted",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.budget = Uint128::new(99);
+                    t
+                },
+                Box::new(|_| {}),
+                "price_below_floor",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.requirements.fp64 = true;
+                    t
+                },
+                Box::new(|_| {}),
+                "device_unfit",
+            ),
+            (
+                {
+                    let mut t = task();
+                    t.collateral = Uint128::new(5_001);
+                    t
+                },
+                Box::new(|_| {}),
+                "collateral_too_high",
+            ),
+            (
+                task(),
+                Box::new(|n| n.free_stake = Uint128::new(999)),
+                "insufficient_stake",
+            ),
+            (task(), Box::new(|n| n.height = 28), "deadline_too_close"),
+            (task(), Box::new(|n| n.in_flight = 2), "at_capacity"),
+        ];
+        for (task, edit, label) in cases {
+            let skip = decide(&task, &k, |n| edit(n)).expect_err(label);
+            assert_eq!(skip.label(), label, "{skip}");
+        }
+    }
+
+    #[test]
+    fn the_margin_is_inclusive_and_a_work_group_too_large_is_unfit() {
+        assert!(decide(&task(), &kernel(), |n| n.height = 27).is_ok());
+        let mut big = kernel();
+        big.local_work_size = Some(vec![8192]);
+        big.global_work_size = vec![8192];
+        let skip = decide(&task(), &big, |_| {}).unwrap_err();
+        assert_eq!(skip.label(), "device_unfit");
+    }
+}

@@ -1,0 +1,114 @@
+//! The one task that owns the provider's key and account sequence. Everything that sends a
+//! transaction asks it over a channel; it signs and broadcasts in order, so two tasks never
+//! race for a sequence number. Waiting for inclusion happens in the caller, so a slow block
+//! holds up nobody else's broadcast.
+
+use cosmrs::tendermint::Hash;
+use cosmwasm_std::Coin;
+use opengpu_client::chain::TxOutcome;
+use opengpu_client::tx::execute_msg;
+use opengpu_client::{ChainClient, Signer};
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+/// Broadcast requests waiting for the signer at most; senders wait beyond that.
+const QUEUE_DEPTH: usize = 64;
+
+struct Request {
+    contract: String,
+    msg: serde_json::Value,
+    funds: Vec<Coin>,
+    reply: oneshot::Sender<opengpu_client::Result<Hash>>,
+}
+
+/// A cloneable handle to the signer task.
+#[derive(Clone)]
+pub struct SignerHandle {
+    requests: mpsc::Sender<Request>,
+    address: String,
+    chain: ChainClient,
+}
+
+#[derive(thiserror::Error, Debug)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Chain(#[from] opengpu_client::Error),
+    #[error("encoding an execute message: {0}")]
+    Encode(serde_json::Error),
+    #[error("the signer has stopped")]
+    SignerStopped,
+}
+
+impl SignerHandle {
+    /// Starts the signer task; it ends when every handle is dropped.
+    pub fn spawn(signer: Signer, chain: ChainClient) -> SignerHandle {
+        let address = signer.address();
+        let (requests, inbox) = mpsc::channel(QUEUE_DEPTH);
+        let span = tracing::info_span!("signer", %address);
+        tokio::spawn(run(signer, chain.clone(), inbox).instrument(span));
+        SignerHandle {
+            requests,
+            address,
+            chain,
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn chain(&self) -> &ChainClient {
+        &self.chain
+    }
+
+    /// Executes `msg` on `contract` and waits until its block; the outcome of a transaction
+    /// that failed in the block is an error carrying the contract's message.
+    pub async fn execute<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        funds: Vec<Coin>,
+    ) -> Result<TxOutcome, SubmitError> {
+        let hash = self.broadcast(contract, msg, funds).await?;
+        Ok(self.chain.wait_for_tx(hash).await?)
+    }
+
+    /// Broadcasts `msg`; returns once the mempool took it.
+    pub async fn broadcast<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        funds: Vec<Coin>,
+    ) -> Result<Hash, SubmitError> {
+        let msg = serde_json::to_value(msg).map_err(SubmitError::Encode)?;
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request {
+                contract: contract.to_string(),
+                msg,
+                funds,
+                reply,
+            })
+            .await
+            .map_err(|_| SubmitError::SignerStopped)?;
+        Ok(answer.await.map_err(|_| SubmitError::SignerStopped)??)
+    }
+}
+
+async fn run(mut signer: Signer, chain: ChainClient, mut inbox: mpsc::Receiver<Request>) {
+    while let Some(request) = inbox.recv().await {
+        let address = signer.address();
+        let result = match execute_msg(&address, &request.contract, &request.msg, &request.funds) {
+            Ok(any) => signer.broadcast(&chain, vec![any], "").await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "broadcast failed");
+            // A failed broadcast may leave our idea of the sequence behind the chain's.
+            signer.forget_account();
+        }
+        let _ = request.reply.send(result);
+    }
+    tracing::debug!("all handles dropped; signer stops");
+}

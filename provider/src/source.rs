@@ -1,0 +1,270 @@
+//! Where the provider learns about tasks: a CometBFT websocket subscription to the market's
+//! events, and a paginated query of every open task after each (re)connect. The subscription
+//! is made before the query, so a task published in between shows up in one or both; the
+//! daemon drops duplicates. Nothing published while disconnected is missed: the catch-up
+//! query finds it.
+
+use std::time::Duration;
+
+use futures::stream::{SelectAll, StreamExt};
+use opengpu_client::events::{typed_events, TxEvent};
+use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
+use opengpu_types::events::{
+    ContractEvent, TaskCancelled, TaskExpired, TaskPublished, TaskSettled,
+};
+use opengpu_types::market::{TaskFilter, TaskStatus};
+use opengpu_types::TaskId;
+use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::event::{Event, EventData};
+use tendermint_rpc::query::{EventType, Query};
+use tendermint_rpc::{SubscriptionClient, WebSocketClient};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// Most tasks a catch-up reads per status; far above what a market holds open at once.
+const CATCH_UP_LIMIT: usize = 10_000;
+/// First wait before reconnecting; doubles up to the configured maximum.
+const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// What the source reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceEvent {
+    /// A task that may take commits: just published, or found open by a catch-up.
+    Available { task_id: TaskId, via: Via },
+    /// A task reached a final state; work on it can stop.
+    Ended { task_id: TaskId, status: TaskStatus },
+    /// A catch-up finished: every task open at `height` has been reported.
+    CaughtUp { open_tasks: usize },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Websocket,
+    CatchUp,
+}
+
+pub struct EventSource {
+    pub websocket_url: String,
+    pub chain: ChainClient,
+    pub contracts: ContractAddrs,
+    pub max_backoff: Duration,
+    pub metrics: Metrics,
+}
+
+impl EventSource {
+    /// Runs until `shutdown` or until the receiver is gone: connect, subscribe, catch up,
+    /// follow; on any failure wait (backoff) and start over.
+    pub async fn run(self, out: mpsc::Sender<SourceEvent>, shutdown: CancellationToken) {
+        let mut backoff = INITIAL_BACKOFF;
+        let mut first = true;
+        loop {
+            if !first {
+                self.metrics.reconnects.inc();
+            }
+            first = false;
+            let outcome = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                outcome = self.session(&out, &mut backoff) => outcome,
+            };
+            match outcome {
+                Ok(()) => return, // the daemon stopped listening
+                Err(e) => tracing::warn!(error = %e, retry_in = ?backoff, "event source lost"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(self.max_backoff);
+        }
+    }
+
+    /// One connection's life. `Ok` only when the receiver is gone.
+    async fn session(
+        &self,
+        out: &mpsc::Sender<SourceEvent>,
+        backoff: &mut Duration,
+    ) -> anyhow::Result<()> {
+        let url = self
+            .websocket_url
+            .parse()
+            .map_err(|e| anyhow::anyhow!("websocket URL {}: {e}", self.websocket_url))?;
+        let (client, driver) = WebSocketClient::builder(url)
+            .compat_mode(CompatMode::V0_38)
+            .build()
+            .await?;
+        let mut driver = tokio::spawn(driver.run());
+        let market = self.contracts.task_market.clone();
+        let mut streams = SelectAll::new();
+        for kind in [
+            TaskPublished::chain_type(),
+            TaskSettled::chain_type(),
+            TaskExpired::chain_type(),
+            TaskCancelled::chain_type(),
+        ] {
+            let query = Query::from(EventType::Tx)
+                .and_eq(format!("{kind}._contract_address"), market.clone());
+            streams.push(client.subscribe(query).await?);
+        }
+        tracing::info!(url = %self.websocket_url, "subscribed to market events");
+
+        let open_tasks = self.catch_up(out).await?;
+        if out
+            .send(SourceEvent::CaughtUp { open_tasks })
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        *backoff = INITIAL_BACKOFF; // a full session start: the node is healthy again
+
+        loop {
+            tokio::select! {
+                next = streams.next() => match next {
+                    Some(Ok(event)) => {
+                        for reported in self.read(&event) {
+                            if out.send(reported).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    Some(Err(e)) => anyhow::bail!("subscription error: {e}"),
+                    None => anyhow::bail!("subscriptions closed"),
+                },
+                ended = &mut driver => {
+                    let reason = match ended {
+                        Ok(Ok(())) => "closed".to_string(),
+                        Ok(Err(e)) => e.to_string(),
+                        Err(e) => e.to_string(),
+                    };
+                    anyhow::bail!("websocket connection ended: {reason}");
+                }
+            }
+        }
+    }
+
+    /// Reports every task that can still take commits, oldest first.
+    async fn catch_up(&self, out: &mpsc::Sender<SourceEvent>) -> anyhow::Result<usize> {
+        let market = Opengpu::new(&self.chain, &self.contracts);
+        let mut ids = Vec::new();
+        for status in [TaskStatus::Open, TaskStatus::Committed] {
+            let filter = TaskFilter {
+                status: Some(status),
+                client: None,
+            };
+            let tasks = market.tasks(filter, None, CATCH_UP_LIMIT).await?;
+            ids.extend(tasks.iter().map(|t| t.id));
+        }
+        ids.sort_unstable();
+        tracing::info!(open = ids.len(), "caught up with open tasks");
+        for task_id in &ids {
+            let event = SourceEvent::Available {
+                task_id: *task_id,
+                via: Via::CatchUp,
+            };
+            if out.send(event).await.is_err() {
+                break;
+            }
+        }
+        Ok(ids.len())
+    }
+
+    fn read(&self, event: &Event) -> Vec<SourceEvent> {
+        let EventData::Tx { tx_result } = &event.data else {
+            return Vec::new();
+        };
+        let events: Vec<TxEvent> = tx_result.result.events.iter().map(TxEvent::from).collect();
+        read_market_events(&events, &self.contracts.task_market)
+    }
+}
+
+/// The market's task events among one transaction's events, in order.
+pub fn read_market_events(events: &[TxEvent], market: &str) -> Vec<SourceEvent> {
+    let mut reported = Vec::new();
+    let market = Some(market);
+    let log = |kind: &str, e: &dyn std::fmt::Display| {
+        tracing::warn!(event = kind, error = %e, "unreadable market event ignored");
+    };
+    match typed_events::<TaskPublished>(events, market) {
+        Ok(published) => reported.extend(published.into_iter().map(|e| SourceEvent::Available {
+            task_id: e.task_id,
+            via: Via::Websocket,
+        })),
+        Err(e) => log("task_published", &e),
+    }
+    let mut ended = |task_id, status| reported.push(SourceEvent::Ended { task_id, status });
+    match typed_events::<TaskSettled>(events, market) {
+        Ok(list) => list
+            .iter()
+            .for_each(|e| ended(e.task_id, TaskStatus::Settled)),
+        Err(e) => log("task_settled", &e),
+    }
+    match typed_events::<TaskExpired>(events, market) {
+        Ok(list) => list
+            .iter()
+            .for_each(|e| ended(e.task_id, TaskStatus::Expired)),
+        Err(e) => log("task_expired", &e),
+    }
+    match typed_events::<TaskCancelled>(events, market) {
+        Ok(list) => list
+            .iter()
+            .for_each(|e| ended(e.task_id, TaskStatus::Cancelled)),
+        Err(e) => log("task_cancelled", &e),
+    }
+    reported
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, contract: &str, attrs: &[(&str, &str)]) -> TxEvent {
+        let mut attributes = vec![("_contract_address".to_string(), contract.to_string())];
+        attributes.extend(attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        TxEvent {
+            kind: kind.into(),
+            attributes,
+        }
+    }
+
+    #[test]
+    fn only_the_markets_task_events_are_reported() {
+        let published = [
+            ("action", "publish_task"),
+            ("task_id", "7"),
+            ("client", "wasm1client"),
+            ("model", "first_response"),
+            ("denom", "uatom"),
+            ("amount", "100"),
+            ("collateral", "10"),
+            ("deadline", "99"),
+        ];
+        let settled = [
+            ("action", "reveal"),
+            ("task_id", "3"),
+            ("winner", "wasm1p"),
+            ("amount", "99"),
+            ("fee", "1"),
+            ("refund", "0"),
+        ];
+        let events = vec![
+            event("wasm-task_published", "wasm1market", &published),
+            event("wasm-task_published", "wasm1impostor", &published),
+            event("wasm-task_settled", "wasm1market", &settled),
+        ];
+        assert_eq!(
+            read_market_events(&events, "wasm1market"),
+            vec![
+                SourceEvent::Available {
+                    task_id: 7,
+                    via: Via::Websocket
+                },
+                SourceEvent::Ended {
+                    task_id: 3,
+                    status: TaskStatus::Settled
+                },
+            ]
+        );
+    }
+}
