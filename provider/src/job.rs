@@ -24,6 +24,8 @@ use crate::store::{PlanStore, RevealPlan};
 
 /// Salt length: the most the market accepts is 64, at least 16.
 const SALT_BYTES: usize = 32;
+/// Reveal broadcasts tried, a block apart, before a job gives up (its plan stays on disk).
+const REVEAL_ATTEMPTS: u32 = 5;
 /// How often a job waiting for settlement looks at the chain.
 const SETTLE_POLL: Duration = Duration::from_millis(500);
 
@@ -246,46 +248,60 @@ async fn reveal_and_settle(
     // Fault injection for the end-to-end tests (feature `failpoints`): give up here, as a
     // crash between commit and reveal would, keeping the plan on disk.
     fail::fail_point!("provider::before_reveal", |_| Ok(Outcome::Abandoned));
-    // The market needs the reveal in a later block than the commit.
-    shared
-        .chain
-        .wait_for_height_above(mine.committed_height, Duration::from_secs(60))
-        .await?;
     let reveal = ExecuteMsg::Reveal {
         task_id,
         outputs: plan.outputs.clone(),
         salt: plan.salt.clone(),
         price: plan.offer,
     };
-    let sent_at = Instant::now();
-    let outcome = shared
-        .signer
-        .execute(&shared.contracts.task_market, &reveal, vec![])
-        .await;
-    shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
-    match outcome {
-        Ok(tx) => {
+    let mut attempt = 0;
+    let tx = loop {
+        attempt += 1;
+        // The market needs the reveal in a later block than the commit. A node reports a new
+        // height a moment before its app state (which simulation reads) has it, so a refusal
+        // right after a block is retried at the next one, while the window lasts.
+        let height = shared
+            .chain
+            .wait_for_height_above(mine.committed_height, Duration::from_secs(60))
+            .await?;
+        let sent_at = Instant::now();
+        let outcome = shared
+            .signer
+            .execute(&shared.contracts.task_market, &reveal, vec![])
+            .await;
+        shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
+        let error = match outcome {
+            Ok(tx) => break tx,
+            Err(e) => e,
+        };
+        // The task may have ended meanwhile; look before calling it a failure.
+        let task = shared.market().task(task_id).await?.task;
+        if task.status.is_final() {
             shared.store.remove(task_id);
-            let revealed = tx.event::<opengpu_types::events::TaskRevealed>(Some(
-                &shared.contracts.task_market,
-            ))?;
-            if revealed.as_ref().is_some_and(|r| !r.valid) {
-                tracing::error!("reveal rejected by verification: collateral slashed");
-                return Ok(Outcome::Failed("result_rejected"));
-            }
-            tracing::info!(height = tx.height, "revealed");
+            return Ok(judge(&task, shared.address()));
         }
-        Err(e) => {
-            // The task may have ended meanwhile; look before calling it a failure.
-            let task = shared.market().task(task_id).await?.task;
-            if task.status.is_final() {
-                shared.store.remove(task_id);
-                return Ok(judge(&task, shared.address()));
-            }
-            tracing::warn!(error = %e, "reveal failed; plan kept for a retry after restart");
+        if attempt >= REVEAL_ATTEMPTS || height >= mine.reveal_deadline_height {
+            tracing::error!(
+                error = %error,
+                reveal_by = mine.reveal_deadline_height,
+                "reveal failed; the plan stays on disk and a restart retries it"
+            );
             return Ok(Outcome::Failed("reveal_failed"));
         }
+        tracing::debug!(error = %error, attempt, "reveal refused; retrying at the next block");
+        shared
+            .chain
+            .wait_for_height_above(height, Duration::from_secs(60))
+            .await?;
+    };
+    shared.store.remove(task_id);
+    let revealed =
+        tx.event::<opengpu_types::events::TaskRevealed>(Some(&shared.contracts.task_market))?;
+    if revealed.as_ref().is_some_and(|r| !r.valid) {
+        tracing::error!("reveal rejected by verification: collateral slashed");
+        return Ok(Outcome::Failed("result_rejected"));
     }
+    tracing::info!(height = tx.height, "revealed");
     await_settlement(shared, task_id, cancel).await
 }
 

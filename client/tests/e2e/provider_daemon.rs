@@ -174,9 +174,9 @@ fn manual_confirmation_pays_the_confirmed_offer_and_finalizes_for_a_silent_clien
     );
     let (cheap_addr, dear_addr) = (net.address(&cheap.name), net.address(&dear.name));
     let offers_of = |id: &str| -> Vec<(String, u128)> {
-        net.cli_json(&["task", "offers", id])["offers"]
+        net.cli_json(&["task", "offers", id])
             .as_array()
-            .expect("offers list")
+            .expect("offers is a list")
             .iter()
             .map(|o| {
                 (

@@ -29,6 +29,11 @@ pub struct RunArgs {
 }
 
 pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
+    // First thing: PoCL, once loaded (to read the device below), installs signal handlers of
+    // its own, and a SIGTERM handler registered after them never ran (measured: the daemon died
+    // of the signal instead of stopping gracefully).
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone())?;
     let connection = setup::connect(&config).await?;
     let signer = setup::signer(&config, &connection.deployment.bech32_prefix)?;
     let address = signer.address();
@@ -79,7 +84,6 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         "starting"
     );
 
-    let shutdown = CancellationToken::new();
     if config.metrics.enabled {
         let server = metrics
             .clone()
@@ -90,7 +94,6 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
             }
         });
     }
-    spawn_signal_handler(shutdown.clone())?;
 
     let daemon = Daemon {
         rules: Rules {
