@@ -31,6 +31,8 @@ pub struct RunOutput {
     pub outputs: Vec<Vec<u8>>,
     /// Compile (zero on a cache hit) plus enqueue, run and read-back.
     pub elapsed: Duration,
+    /// The kernel's own run, inputs already on the device: what throughput figures use.
+    pub kernel_elapsed: Duration,
     /// The program came from the compile cache.
     pub cache_hit: bool,
 }

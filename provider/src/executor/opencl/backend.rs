@@ -158,10 +158,12 @@ impl Backend for OpenClBackend {
             Ok(Reply::Ran {
                 outputs,
                 elapsed,
+                kernel_elapsed,
                 cache_hit,
             }) => Ok(RunOutput {
                 outputs: outputs.into_iter().map(Vec::from).collect(),
                 elapsed,
+                kernel_elapsed,
                 cache_hit,
             }),
             Ok(Reply::Failed { failure }) => Err(self.failure_error(failure)),

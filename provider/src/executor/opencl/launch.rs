@@ -25,6 +25,8 @@ const PROGRAM_CACHE_CAPACITY: usize = 64;
 pub(super) struct Launched {
     pub outputs: Vec<Vec<u8>>,
     pub elapsed: Duration,
+    /// Enqueue to finish of the kernel alone, buffers already filled.
+    pub kernel_elapsed: Duration,
     pub cache_hit: bool,
 }
 
@@ -86,6 +88,9 @@ impl DeviceSession {
             _ => {}
         }
         let buffers = self.bind_args(&cl_kernel, &kernel.args)?;
+        // Uploads and fills first, so the kernel's own time can be told apart.
+        core::finish(&self.queue).map_err(|err| cl_failure("clFinish", &err))?;
+        let kernel_started = Instant::now();
         // SAFETY: every argument is set and its buffer lives in `buffers` past `finish` below.
         unsafe {
             core::enqueue_kernel(
@@ -101,6 +106,7 @@ impl DeviceSession {
         }
         .map_err(|err| cl_failure("clEnqueueNDRangeKernel", &err))?;
         core::finish(&self.queue).map_err(|err| cl_failure("clFinish", &err))?;
+        let kernel_elapsed = kernel_started.elapsed();
         let outputs = buffers
             .outputs
             .iter()
@@ -109,6 +115,7 @@ impl DeviceSession {
         Ok(Launched {
             outputs,
             elapsed: started.elapsed(),
+            kernel_elapsed,
             cache_hit,
         })
     }

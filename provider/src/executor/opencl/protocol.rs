@@ -34,6 +34,7 @@ pub enum Reply {
     Ran {
         outputs: Vec<Binary>,
         elapsed: Duration,
+        kernel_elapsed: Duration,
         cache_hit: bool,
     },
     /// The launch produced no result; the worker keeps serving.
@@ -146,6 +147,7 @@ mod tests {
         let reply = Reply::Ran {
             outputs: vec![Binary::from(vec![7, 0, 0, 0])],
             elapsed: Duration::from_micros(1500),
+            kernel_elapsed: Duration::from_micros(900),
             cache_hit: true,
         };
         let mut stream = Vec::new();

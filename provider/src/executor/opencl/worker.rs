@@ -93,6 +93,7 @@ fn serve(session: &mut DeviceSession, kernel: &opengpu_types::kernel::Kernel) ->
             let reply = Reply::Ran {
                 outputs: launched.outputs.into_iter().map(Binary::from).collect(),
                 elapsed: launched.elapsed,
+                kernel_elapsed: launched.kernel_elapsed,
                 cache_hit: launched.cache_hit,
             };
             (reply, false)
