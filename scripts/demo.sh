@@ -39,8 +39,9 @@ echo "opengpu-provider running (pid $provider_pid), log $PRIVATE_DIR/provider.lo
 say "balances before"
 og balance client
 og balance provider-1
-client_uatom_before="$(og -o json balance client | jq -r '[.balances[] | select(.denom=="uatom") | .amount][0] // "0"')"
-provider_uatom_before="$(og -o json balance provider-1 | jq -r '[.balances[] | select(.denom=="uatom") | .amount][0] // "0"')"
+uatom_of() { og -o json balance "$1" | jq -r '[.balances[] | select(.denom=="uatom") | .amount][0] // "0"'; }
+client_uatom_before="$(uatom_of client)"
+provider_uatom_before="$(uatom_of provider-1)"
 
 say "client publishes a ${SIZE}x${SIZE} SGEMM (seed $SEED): 100000uatom budget, First Response"
 published="$(og -o json --from client task publish --example sgemm --size "$SIZE" --seed "$SEED" \
@@ -58,8 +59,8 @@ og -o json task show "$id" | jq '.task | {task: .id, status, denom, winner: .set
   refunded_to_client: .settlement.refund, settled_at_height: .settlement.height}'
 og balance client
 og balance provider-1
-client_uatom_after="$(og -o json balance client | jq -r '[.balances[] | select(.denom=="uatom") | .amount][0] // "0"')"
-provider_uatom_after="$(og -o json balance provider-1 | jq -r '[.balances[] | select(.denom=="uatom") | .amount][0] // "0"')"
+client_uatom_after="$(uatom_of client)"
+provider_uatom_after="$(uatom_of provider-1)"
 echo "client uatom:     $client_uatom_before -> $client_uatom_after ($((client_uatom_after - client_uatom_before)))"
 echo "provider-1 uatom: $provider_uatom_before -> $provider_uatom_after (+$((provider_uatom_after - provider_uatom_before)))"
 echo
