@@ -4,8 +4,11 @@
 # addresses: all four are predicted with instantiate2 (checksum + creator + salt) first.
 # A chain that already has them (the file exists and the market answers at its address) is
 # left alone unless --force, which stores and instantiates a fresh set.
+# The admin account stays the contracts' wasmd admin (it may migrate them, the only way trusted
+# addresses change) unless --immutable, which instantiates with no wasmd admin: nobody can ever
+# migrate them. Each contract's admin (or null) is recorded in the addresses file.
 #
-# Usage: localnet/deploy.sh [--force]
+# Usage: localnet/deploy.sh [--force] [--immutable]
 # Env:   LOCALNET_HOME / LOCALNET_CHAIN_ID select the chain (default: the one last started),
 #        LOCALNET_ADDRESSES overrides the output file.
 set -euo pipefail
@@ -13,10 +16,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FORCE=0
+IMMUTABLE=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
-    *) die "usage: deploy.sh [--force]" ;;
+    --immutable) IMMUTABLE=1 ;;
+    *) die "usage: deploy.sh [--force] [--immutable]" ;;
   esac
 done
 
@@ -72,6 +77,13 @@ if [ "$FORCE" -eq 0 ] && [ -f "$OUT" ]; then
   market="$(jq -r '.contracts.task_market.address // empty' "$OUT")"
   if [ "$(jq -r .chain_id "$OUT")" = "$CHAIN_ID" ] && [ -n "$market" ] && smart "$market" '{"config":{}}' >/dev/null; then
     say "$CHAIN_ID already has the contracts ($OUT); use --force to deploy a fresh set"
+    # Not a silent no-op when the existing set does not have the admin asked for.
+    admin="$(q wasm contract "$market" 2>/dev/null | jq -r '.contract_info.admin // ""' || true)"
+    if [ "$IMMUTABLE" -eq 1 ] && [ -n "$admin" ]; then
+      say "warning: the deployed market has wasmd admin $admin (not immutable); add --force for an immutable set"
+    elif [ "$IMMUTABLE" -eq 0 ] && [ -z "$admin" ]; then
+      say "note: the deployed set is immutable (no wasmd admin)"
+    fi
     exit 0
   fi
 fi
@@ -87,7 +99,15 @@ for c in "${CONTRACTS[@]}"; do
 done
 
 ADMIN="$(wasmd keys show admin -a --keyring-backend test --home "$NODE0")"
-say "deploying to $CHAIN_ID at $RPC as admin $ADMIN"
+if [ "$IMMUTABLE" -eq 1 ]; then
+  ADMIN_FLAGS=(--no-admin)
+  WASM_ADMIN=""
+  say "deploying to $CHAIN_ID at $RPC as admin $ADMIN; immutable: no wasmd admin, no migration ever"
+else
+  ADMIN_FLAGS=(--admin "$ADMIN")
+  WASM_ADMIN="$ADMIN"
+  say "deploying to $CHAIN_ID at $RPC as admin $ADMIN (also the contracts' wasmd admin: may migrate)"
+fi
 
 # --- store the code
 declare -A CODE_ID CHECKSUM SALT ADDR
@@ -136,31 +156,38 @@ MSG[staking_vault]="$(jq -nc --arg market "${ADDR[task_market]}" --arg verificat
 MSG[verification]="$(jq -nc --arg market "${ADDR[task_market]}" --arg vault "${ADDR[staking_vault]}" \
   '{owner: null, market: $market, vault: $vault}')"
 
-# --- instantiate; admin may migrate (the only way trusted addresses ever change)
+# --- instantiate; the wasmd admin may migrate (the only way trusted addresses ever change);
+# --immutable leaves none. The predicted address depends on the creator (admin), not on this.
 for c in "${CONTRACTS[@]}"; do
   IFS=: read -r key _ _ <<<"$c"
   res="$(tx wasm instantiate2 "${CODE_ID[$key]}" "${MSG[$key]}" "$(hex "${SALT[$key]}")" --hex \
-    --label "opengpu-${SALT[$key]}" --admin "$ADMIN")"
+    --label "opengpu-${SALT[$key]}" "${ADMIN_FLAGS[@]}")"
   got="$(event_attr "$res" instantiate _contract_address)"
   [ "$got" = "${ADDR[$key]}" ] || die "$key instantiated at $got, predicted ${ADDR[$key]}"
   say "instantiated $key at $got"
 done
 
-# --- each contract answers its config query
+# --- each contract answers its config query and has the wasmd admin asked for
 for c in "${CONTRACTS[@]}"; do
   IFS=: read -r key _ _ <<<"$c"
   smart "${ADDR[$key]}" '{"config":{}}' >/dev/null || die "$key at ${ADDR[$key]} does not answer {\"config\":{}}"
+  admin="$(q wasm contract "${ADDR[$key]}" | jq -r '.contract_info.admin // ""')"
+  [ "$admin" = "$WASM_ADMIN" ] || die "$key at ${ADDR[$key]} has wasmd admin '$admin', expected '$WASM_ADMIN'"
 done
 
 contracts="{}"
 for c in "${CONTRACTS[@]}"; do
   IFS=: read -r key _ _ <<<"$c"
+  # admin: the wasmd admin, null when immutable (readers ignore fields they do not know)
   contracts="$(jq --arg k "$key" --argjson id "${CODE_ID[$key]}" --arg sum "${CHECKSUM[$key]}" \
-    --arg addr "${ADDR[$key]}" '.[$k] = {code_id: $id, checksum: $sum, address: $addr}' <<<"$contracts")"
+    --arg addr "${ADDR[$key]}" --arg admin "$WASM_ADMIN" \
+    '.[$k] = {code_id: $id, checksum: $sum, address: $addr,
+              admin: (if $admin == "" then null else $admin end)}' <<<"$contracts")"
 done
 mkdir -p "$(dirname "$OUT")"
 jq -n --arg chain_id "$CHAIN_ID" --arg rpc "$RPC" --arg grpc "$GRPC" --arg rest "$REST" \
   --argjson contracts "$contracts" '{chain_id: $chain_id, rpc: $rpc, grpc: $grpc, rest: $rest,
     bech32_prefix: "wasm", stake_denom: "ustake", gas_price: "0.025ustake", contracts: $contracts}' \
   >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
-say "deployed in $((SECONDS - start))s; every contract answers its config query; wrote $OUT"
+if [ "$IMMUTABLE" -eq 1 ]; then mode="immutable (no wasmd admin)"; else mode="wasmd admin $ADMIN"; fi
+say "deployed in $((SECONDS - start))s, $mode; every contract answers its config query; wrote $OUT"

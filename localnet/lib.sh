@@ -5,8 +5,9 @@ shopt -s inherit_errexit   # a failing command inside $(...) fails the substitut
 LOCALNET_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCALNET_DATA="$LOCALNET_ROOT/.cache/localnet"      # default parent of chain homes
 LOCALNET_CURRENT="$LOCALNET_DATA/current"            # symlink: the last chain started by default
-# Accounts every chain funds. `admin` deploys the contracts; the rest are for the CLI and tests.
-LOCALNET_ACCOUNTS=(admin client provider-1 provider-2 relayer)
+# Accounts every chain funds. `admin` deploys the contracts; the rest are for the CLI and tests:
+# four providers, so that Consensus (k of n) and Auction tasks can be run by hand.
+LOCALNET_ACCOUNTS=(admin client provider-1 provider-2 provider-3 provider-4 relayer)
 LOCALNET_HD_PATH="m/44'/118'/0'/0/0"
 
 say() { printf '[localnet] %s\n' "$*" >&2; }

@@ -158,6 +158,10 @@ write_cli_keys() {
     file="$dir/$name.json"
     local key
     key="$(jq --arg n "$name" '.[] | select(.name == $n)' "$HOME_DIR/accounts.json")"
+    if [ -z "$key" ]; then   # a chain initialised before this account joined the list
+      say "warning: this chain has no '$name' account (initialised with an older list); 'just localnet-reset' funds it"
+      continue
+    fi
     if [ -f "$file" ] && [ "$(jq -r .mnemonic "$file")" != "$(jq -r .mnemonic <<<"$key")" ]; then
       say "warning: $file holds another key; this chain's '$name' is in $HOME_DIR/accounts.json"
       continue

@@ -45,7 +45,7 @@ pub async fn run(args: &ChainArgs, provider_name: &str) -> anyhow::Result<()> {
         requirements: Requirements::default(),
         collateral: Uint128::new(1_000),
         deadline_blocks: 100,
-        verification: VerificationPolicy::WellFormed {},
+        verification: VerificationPolicy::Unverified {},
         model: CompetitionModel::FirstResponse,
     };
     let funds = [Coin::new(10_000u128, "uatom")];

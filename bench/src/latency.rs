@@ -40,7 +40,7 @@ pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow:
             requirements: Requirements::default(),
             collateral: cosmwasm_std::Uint128::new(1_000),
             deadline_blocks: 100,
-            verification: VerificationPolicy::WellFormed {},
+            verification: VerificationPolicy::Unverified {},
             model: CompetitionModel::FirstResponse,
         };
         let started = Instant::now();

@@ -179,7 +179,7 @@ mod tests {
             client: Addr::unchecked("client"),
             model: CompetitionModel::FirstResponse,
             requirements: Requirements::default(),
-            verification: VerificationPolicy::WellFormed {},
+            verification: VerificationPolicy::Unverified {},
             denom: "uatom".into(),
             budget: Uint128::new(1_000),
             collateral: Uint128::new(1_000),

@@ -159,7 +159,7 @@ pub fn parse_work_size(s: &str) -> Result<Vec<u64>, String> {
 /// `--verify reference-outputs:FILE[,FILE...]` (the digest of the expected output files).
 pub fn parse_verify(s: &str) -> Result<VerificationPolicy> {
     if s == "well-formed" {
-        return Ok(VerificationPolicy::WellFormed {});
+        return Ok(VerificationPolicy::Unverified {});
     }
     if let Some(hex) = s.strip_prefix("reference:") {
         let bytes = HexBinary::from_hex(hex)
@@ -315,7 +315,7 @@ mod tests {
     fn verification_policies_parse() {
         assert_eq!(
             parse_verify("well-formed").unwrap(),
-            VerificationPolicy::WellFormed {}
+            VerificationPolicy::Unverified {}
         );
         let hex = "ab".repeat(32);
         assert!(matches!(

@@ -67,8 +67,8 @@ fn prerequisites() {
 }
 
 /// A running chain of `nodes` validators with the four contracts deployed, and an `opengpu`
-/// home whose test keyring holds the funded accounts `admin`, `client`, `provider-1`,
-/// `provider-2` and `relayer`.
+/// home whose test keyring holds the funded accounts `admin`, `client`, `provider-1` to
+/// `provider-4` and `relayer`.
 pub struct Localnet {
     pub chain_id: String,
     pub nodes: u16,

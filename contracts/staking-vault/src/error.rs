@@ -20,8 +20,8 @@ pub enum ContractError {
 
     #[error("stake denom must not be empty")]
     EmptyStakeDenom,
-    #[error("unbonding period must be at least one second")]
-    ZeroUnbondingPeriod,
+    #[error("unbonding period of {seconds} s is out of range: it must be 1 to {max} s (60 days)")]
+    UnbondingPeriodOutOfRange { seconds: u64, max: u64 },
     #[error("max claims per address must be at least 1")]
     ZeroMaxClaims,
 

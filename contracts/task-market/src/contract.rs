@@ -1,6 +1,6 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, StdResult};
 use opengpu_types::market::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use opengpu_types::MigrateMsg;
 
@@ -65,6 +65,9 @@ pub fn execute(
         ExecuteMsg::Finalize { task_id } => execute::close::finalize(deps, env, info, task_id),
         ExecuteMsg::Cancel { task_id } => execute::publish::cancel(deps, info, task_id),
         ExecuteMsg::Expire { task_id } => execute::close::expire(deps, env, info, task_id),
+        ExecuteMsg::WithdrawClaim { denom, recipient } => {
+            execute::payment::withdraw_claim(deps, info, denom, recipient)
+        }
         ExecuteMsg::UpdateConfig {
             allowed_denoms,
             fee_bps,
@@ -84,15 +87,22 @@ pub fn execute(
     }
 }
 
+/// Only refused payments reply (see `execute::payment`).
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(deps: DepsMut, env: Env, reply: Reply) -> Result<Response, ContractError> {
+    execute::payment::payment_refused(deps, env, reply)
+}
+
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
     query::dispatch(deps, msg)
 }
 
-/// Moves the stored cw2 version forward; it converts no storage. Pre-release note: kernels and
-/// outputs are now chunked blobs (`state::blob`) with work-group sizes kept apart, and tasks left
-/// by a code from before that change have none of these where this code reads them: deploy on a
-/// fresh instance rather than migrating one that holds tasks.
+/// Moves the stored cw2 version forward; it converts no storage. Pre-release note: tasks and
+/// commitments now carry fields they did not before (a task's fixed fee, a commitment's fixed
+/// payout address), the commitment hash covers the price, and kernels and outputs are chunked
+/// blobs; state written by an earlier code does not read back under this one. Deploy a fresh
+/// instance rather than migrating one that holds tasks (README, "Upgrading").
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let attributes =

@@ -31,6 +31,8 @@ pub enum ContractError {
     DeadlineOutOfRange { got: u64, min: u64, max: u64 },
     #[error("verification policy rejected: {reason}")]
     InvalidPolicy { reason: String },
+    #[error("competition model rejected: {reason}")]
+    InvalidModel { reason: String },
 
     #[error("task {task_id} does not exist")]
     TaskNotFound { task_id: u64 },
@@ -104,4 +106,12 @@ pub enum ContractError {
     ValidResultExists { task_id: u64 },
     #[error("task {task_id} has no result from {who}")]
     NoResult { task_id: u64, who: String },
+    #[error("task {task_id} is sealed: reveals open when commits close (after height {deadline} or once every committer slot is taken)")]
+    CommitsStillOpen { task_id: u64, deadline: u64 },
+    #[error("task {task_id} has no winner to pay")]
+    NoWinner { task_id: u64 },
+    #[error("{address} has no claim in {denom}")]
+    NoClaim { address: String, denom: String },
+    #[error("unknown reply id {id}")]
+    UnknownReply { id: u64 },
 }

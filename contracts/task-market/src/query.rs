@@ -1,14 +1,16 @@
 use cosmwasm_std::{to_json_binary, to_json_vec, Binary, Deps, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
 use opengpu_types::market::{
-    CommitmentState, CommitmentsResponse, Offer, OffersResponse, QueryMsg, ResultResponse,
+    ClaimsResponse, CommitmentState, CommitmentsResponse, Offer, OffersResponse, QueryMsg,
+    ResultResponse,
     TaskFilter, TaskInfo, TasksResponse,
 };
 use opengpu_types::pagination::page_limit;
 use opengpu_types::TaskId;
 
 use crate::state::{
-    load_commitments, load_kernel_json, load_outputs, tasks, COMMITMENTS, COMMIT_SEQ, CONFIG,
+    load_commitments, load_kernel_json, load_outputs, tasks, CLAIMS, CLAIM_TOTALS, COMMITMENTS,
+    COMMIT_SEQ, CONFIG,
 };
 
 pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
@@ -32,6 +34,8 @@ pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
         } => to_json_binary(&commitments(deps, task_id, start_after, limit)?),
         QueryMsg::Offers { task_id } => to_json_binary(&offers(deps, task_id)?),
         QueryMsg::Result { task_id, provider } => to_json_binary(&result(deps, task_id, provider)?),
+        QueryMsg::Claims { address } => to_json_binary(&claims(deps, address)?),
+        QueryMsg::ClaimTotals {} => to_json_binary(&claim_totals(deps)?),
         QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
     }
 }
@@ -174,4 +178,27 @@ fn result(deps: Deps, task_id: TaskId, provider: Option<String>) -> StdResult<Re
         outputs,
         outputs_digest,
     })
+}
+
+/// At most one claim per denom the market ever accepted: a short list.
+const MAX_CLAIM_DENOMS: usize = 100;
+
+fn claims(deps: Deps, address: String) -> StdResult<ClaimsResponse> {
+    let address = deps.api.addr_validate(&address)?;
+    let claims = CLAIMS
+        .prefix(&address)
+        .range(deps.storage, None, None, Order::Ascending)
+        .take(MAX_CLAIM_DENOMS)
+        .map(|item| item.map(|(denom, amount)| cosmwasm_std::Coin::new(amount, denom)))
+        .collect::<StdResult<_>>()?;
+    Ok(ClaimsResponse { claims })
+}
+
+fn claim_totals(deps: Deps) -> StdResult<ClaimsResponse> {
+    let claims = CLAIM_TOTALS
+        .range(deps.storage, None, None, Order::Ascending)
+        .take(MAX_CLAIM_DENOMS)
+        .map(|item| item.map(|(denom, amount)| cosmwasm_std::Coin::new(amount, denom)))
+        .collect::<StdResult<_>>()?;
+    Ok(ClaimsResponse { claims })
 }

@@ -4,7 +4,7 @@
 pub mod blob;
 mod outputs;
 
-use cosmwasm_std::{to_json_vec, Addr, Binary, StdResult, Storage};
+use cosmwasm_std::{from_json, to_json_vec, Addr, Binary, StdResult, Storage, Uint128};
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use opengpu_types::kernel::Kernel;
 use opengpu_types::market::{CommitmentInfo, MarketConfig, TaskInfo};
@@ -32,6 +32,10 @@ pub const COMMIT_SEQ: Map<(TaskId, &Addr), u32> = Map::new("commit_seq");
 /// valid reveal matches the task's output sizes, so `max_output_bytes` bounds its chunks (17 for
 /// 1 MiB).
 const OUTPUTS: Blob<(TaskId, u32)> = Blob::new("out_n", "out_c");
+/// Payments the bank refused, owed to a beneficiary, by denom; withdrawn with `WithdrawClaim`.
+pub const CLAIMS: Map<(&Addr, &str), Uint128> = Map::new("claims");
+/// Sum of `CLAIMS` per denom: the market holds this beside the escrows of open tasks.
+pub const CLAIM_TOTALS: Map<&str, Uint128> = Map::new("claim_tot");
 
 pub struct TaskIndexes<'a> {
     pub status: MultiIndex<'a, String, TaskInfo, TaskId>,
@@ -81,6 +85,11 @@ pub fn load_commitments(storage: &dyn Storage, task: &TaskInfo) -> StdResult<Vec
 
 pub fn save_kernel(storage: &mut dyn Storage, task_id: TaskId, kernel: &Kernel) -> StdResult<()> {
     KERNELS.save(storage, task_id, &to_json_vec(kernel)?)
+}
+
+/// The kernel, parsed (Freivalds reads its inputs).
+pub fn load_kernel(storage: &dyn Storage, task_id: TaskId) -> StdResult<Kernel> {
+    from_json(load_kernel_json(storage, task_id)?)
 }
 
 /// The kernel's JSON exactly as `to_json_vec` wrote it.

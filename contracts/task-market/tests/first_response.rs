@@ -3,7 +3,10 @@
 
 use cosmwasm_std::Uint128;
 use opengpu_task_market::ContractError;
-use opengpu_testing::{assert_error, outputs, Suite, TaskSpec, PAY_DENOM, STAKE_DENOM};
+use opengpu_testing::{
+    assert_error, matmul_outputs, matmul_outputs_off_by, outputs, Suite, TaskSpec, PAY_DENOM,
+    STAKE_DENOM,
+};
 use opengpu_types::market::{CommitmentState, TaskStatus};
 
 const BOND: u128 = 5_000;
@@ -104,10 +107,40 @@ fn later_valid_reveal_wins_by_finalize_once_earlier_committer_times_out() {
 }
 
 #[test]
-fn wrong_result_is_rejected_slashed_and_next_valid_reveal_wins() {
+fn wrong_product_is_rejected_by_freivalds_slashed_and_next_valid_reveal_wins() {
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", 10_000);
     let cheat = suite.provider_with_bond("cheat", BOND);
+    let honest = suite.provider_with_bond("honest", BOND);
+    let id = suite.publish(&client, TaskSpec::freivalds()).unwrap();
+    let wrong = matmul_outputs_off_by(9, 64.0);
+    suite.commit(&cheat, id, &wrong).unwrap();
+    suite.commit(&honest, id, &matmul_outputs()).unwrap();
+    suite.advance_blocks(1);
+
+    suite.reveal(&cheat, id, &wrong, None).unwrap();
+    let CommitmentState::Rejected { reason } = suite.commitments(id)[0].state.clone() else {
+        panic!("a wrong product must be rejected");
+    };
+    assert!(reason.starts_with("freivalds:"), "{reason}");
+    assert_eq!(suite.stake(&cheat).bonded.u128(), BOND - 100);
+    assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000 + 100);
+    assert_eq!(suite.provider(&cheat).provider.reputation.slashed, 1);
+    assert_eq!(suite.task(id).status, TaskStatus::Committed);
+
+    suite
+        .reveal(&honest, id, &matmul_outputs(), None)
+        .unwrap();
+    assert_eq!(suite.task(id).settlement.unwrap().winner, honest);
+    assert_eq!(suite.balance(&honest, PAY_DENOM), 990);
+    suite.assert_money_invariants();
+}
+
+#[test]
+fn result_unlike_the_reference_hash_is_refused_without_slash_and_next_valid_reveal_wins() {
+    let mut suite = Suite::new();
+    let client = suite.client_with_funds("client", 10_000);
+    let other = suite.provider_with_bond("other", BOND);
     let honest = suite.provider_with_bond("honest", BOND);
     let reference = opengpu_types::commitment::outputs_digest(&outputs(0));
     let spec = TaskSpec::first_response().verification(
@@ -116,18 +149,20 @@ fn wrong_result_is_rejected_slashed_and_next_valid_reveal_wins() {
         },
     );
     let id = suite.publish(&client, spec).unwrap();
-    suite.commit(&cheat, id, &outputs(7)).unwrap();
+    suite.commit(&other, id, &outputs(7)).unwrap();
     suite.commit(&honest, id, &outputs(0)).unwrap();
     suite.advance_blocks(1);
 
-    suite.reveal(&cheat, id, &outputs(7), None).unwrap();
+    suite.reveal(&other, id, &outputs(7), None).unwrap();
     assert!(matches!(
         suite.commitments(id)[0].state,
-        CommitmentState::Rejected { .. }
+        CommitmentState::Refused { .. }
     ));
-    assert_eq!(suite.stake(&cheat).bonded.u128(), BOND - 100);
-    assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000 + 100);
-    assert_eq!(suite.provider(&cheat).provider.reputation.slashed, 1);
+    // The client's hash is no proof: nothing is slashed, the collateral is free again.
+    assert_eq!(suite.stake(&other).bonded.u128(), BOND);
+    assert_eq!(suite.stake(&other).locked.u128(), 0);
+    assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000);
+    assert_eq!(suite.provider(&other).provider.reputation.slashed, 0);
     assert_eq!(suite.task(id).status, TaskStatus::Committed);
 
     suite.reveal(&honest, id, &outputs(0), None).unwrap();
@@ -136,7 +171,7 @@ fn wrong_result_is_rejected_slashed_and_next_valid_reveal_wins() {
 }
 
 #[test]
-fn malformed_outputs_are_proven_wrong_under_well_formed_policy() {
+fn malformed_outputs_are_proven_wrong_under_every_policy() {
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", 10_000);
     let provider = suite.provider_with_bond("provider", BOND);

@@ -1,5 +1,6 @@
-//! Manual Confirmation: providers reveal offers with a price; the client confirms one, or after
-//! the confirm window anyone finalizes the cheapest.
+//! Manual Confirmation: providers commit sealed offers (the price inside the commitment),
+//! reveal them once commits close; the client confirms one, or after the confirm window anyone
+//! finalizes the cheapest.
 
 use cosmwasm_std::Uint128;
 use opengpu_task_market::ContractError;
@@ -22,9 +23,13 @@ fn two_offers(
     let id = suite
         .publish(&client, TaskSpec::manual_confirmation())
         .unwrap();
-    suite.commit(&cheap, id, &outputs(0)).unwrap();
-    suite.commit(&dear, id, &outputs(0)).unwrap();
-    suite.advance_blocks(1);
+    suite
+        .commit_offer(&cheap, id, &outputs(0), Some(600))
+        .unwrap();
+    suite
+        .commit_offer(&dear, id, &outputs(0), Some(800))
+        .unwrap();
+    suite.close_commits(id);
     suite.reveal(&dear, id, &outputs(0), Some(800)).unwrap();
     suite.reveal(&cheap, id, &outputs(0), Some(600)).unwrap();
     (client, cheap, dear, id)
@@ -153,8 +158,10 @@ fn offer_price_must_be_set_positive_and_within_budget() {
     let id = suite
         .publish(&client, TaskSpec::manual_confirmation())
         .unwrap();
-    suite.commit(&provider, id, &outputs(0)).unwrap();
-    suite.advance_blocks(1);
+    suite
+        .commit_offer(&provider, id, &outputs(0), Some(1_000))
+        .unwrap();
+    suite.close_commits(id);
     assert_error(
         suite.reveal(&provider, id, &outputs(0), None),
         ContractError::PriceRequired {
@@ -195,5 +202,36 @@ fn silent_client_with_no_valid_offer_gets_refund_by_expire() {
     suite.expire(&anyone, id).unwrap();
     assert_eq!(suite.task(id).status, TaskStatus::Expired);
     assert_eq!(suite.balance(&client, PAY_DENOM), 10_000);
+    suite.assert_money_invariants();
+}
+
+#[test]
+fn a_sealed_offer_cannot_be_revealed_while_commits_are_open() {
+    let mut suite = Suite::new();
+    let client = suite.client_with_funds("client", 10_000);
+    let provider = suite.provider_with_bond("provider", BOND);
+    let id = suite
+        .publish(&client, TaskSpec::manual_confirmation())
+        .unwrap();
+    suite
+        .commit_offer(&provider, id, &outputs(0), Some(500))
+        .unwrap();
+    suite.advance_blocks(1);
+    let deadline = suite.task(id).deadline_height;
+    assert_error(
+        suite.reveal(&provider, id, &outputs(0), Some(500)),
+        ContractError::CommitsStillOpen {
+            task_id: id,
+            deadline,
+        },
+    );
+    suite.close_commits(id);
+    assert_error(
+        suite.reveal(&provider, id, &outputs(0), Some(400)),
+        ContractError::CommitmentMismatch {},
+    );
+    suite
+        .reveal(&provider, id, &outputs(0), Some(500))
+        .unwrap();
     suite.assert_money_invariants();
 }

@@ -89,10 +89,14 @@ fn result_is_each_valid_offer_with_its_digest_and_an_error_for_anyone_else() {
         .publish(&client, TaskSpec::manual_confirmation())
         .unwrap();
     let short = vec![Binary::from(vec![1u8; 3])];
-    suite.commit(&valid, id, &outputs(2)).unwrap();
+    suite
+        .commit_offer(&valid, id, &outputs(2), Some(500))
+        .unwrap();
     suite.commit(&silent, id, &outputs(0)).unwrap();
-    suite.commit(&malformed, id, &short).unwrap();
-    suite.advance_blocks(1);
+    suite
+        .commit_offer(&malformed, id, &short, Some(400))
+        .unwrap();
+    suite.close_commits(id);
     suite.reveal(&valid, id, &outputs(2), Some(500)).unwrap();
     suite.reveal(&malformed, id, &short, Some(400)).unwrap();
 

@@ -26,7 +26,7 @@ pub fn check(
         revealed_sizes: &revealed_sizes,
         outputs_digest: &outputs_digest,
     };
-    Ok(checks::verdict(checks::check(&policy, revealed)))
+    Ok(checks::check(&policy, revealed))
 }
 
 pub fn check_policy(policy: VerificationPolicy) -> Verdict {

@@ -79,7 +79,19 @@ fn assert_invalid(verdict: Verdict, expected_reason: &str) {
             reason.contains(expected_reason),
             "reason {reason:?} lacks {expected_reason:?}"
         ),
-        Verdict::Valid {} => panic!("expected Invalid ({expected_reason}), got Valid"),
+        other => panic!("expected Invalid ({expected_reason}), got {other:?}"),
+    }
+}
+
+/// A mismatch with the client's hash is no proof: `Unmatched`, never `Invalid`.
+#[track_caller]
+fn assert_unmatched(verdict: Verdict, expected_reason: &str) {
+    match verdict {
+        Verdict::Unmatched { reason } => assert!(
+            reason.contains(expected_reason),
+            "reason {reason:?} lacks {expected_reason:?}"
+        ),
+        other => panic!("expected Unmatched ({expected_reason}), got {other:?}"),
     }
 }
 
@@ -198,7 +210,7 @@ fn well_formed_check_accepts_outputs_of_the_declared_shape() {
     let s = setup();
     let verdict = check(
         &s.deps,
-        VerificationPolicy::WellFormed {},
+        VerificationPolicy::Unverified {},
         &[2, 3],
         &[b"ab", b"cde"],
     );
@@ -208,7 +220,7 @@ fn well_formed_check_accepts_outputs_of_the_declared_shape() {
 #[test]
 fn well_formed_check_of_a_misshapen_result_is_an_invalid_verdict_not_an_error() {
     let s = setup();
-    let policy = VerificationPolicy::WellFormed {};
+    let policy = VerificationPolicy::Unverified {};
     let verdict = check(&s.deps, policy.clone(), &[16], &[&[0; 16], &[0; 16]]).unwrap();
     assert_invalid(verdict, "2 outputs revealed, task declares 1");
     let verdict = check(&s.deps, policy, &[4, 16], &[&[0; 4], &[0; 12]]).unwrap();
@@ -224,7 +236,7 @@ fn reference_hash_check_accepts_the_known_answer() {
 }
 
 #[test]
-fn reference_hash_check_of_another_answer_names_both_hashes() {
+fn reference_hash_check_of_another_answer_is_unmatched_not_invalid_and_names_both_hashes() {
     let s = setup();
     let policy = reference_hash(&[b"ab", b"cde"]);
     let VerificationPolicy::ReferenceHash { sha256 } = &policy else {
@@ -236,8 +248,8 @@ fn reference_hash_check_of_another_answer_names_both_hashes() {
         Binary::from(b"cdf".to_vec()),
     ]));
     let verdict = check(&s.deps, policy.clone(), &[2, 3], &wrong).unwrap();
-    assert_invalid(verdict.clone(), &sha256.to_hex());
-    assert_invalid(verdict, &wrong_digest.to_hex());
+    assert_unmatched(verdict.clone(), &sha256.to_hex());
+    assert_unmatched(verdict, &wrong_digest.to_hex());
 }
 
 #[test]
@@ -264,7 +276,7 @@ fn check_with_a_malformed_policy_is_a_query_error_not_a_verdict() {
 #[test]
 fn check_policy_accepts_well_formed_and_32_byte_reference_hash() {
     let s = setup();
-    for policy in [VerificationPolicy::WellFormed {}, reference_hash(&[b"x"])] {
+    for policy in [VerificationPolicy::Unverified {}, reference_hash(&[b"x"])] {
         let verdict: Verdict = ask(&s.deps, QueryMsg::CheckPolicy { policy }).unwrap();
         assert_eq!(verdict, Verdict::Valid {});
     }

@@ -47,7 +47,7 @@ fn reference_hash_task_settles_for_the_known_answer() {
 }
 
 #[test]
-fn reference_hash_task_rejects_and_slashes_another_answer_naming_both_hashes() {
+fn reference_hash_task_refuses_another_answer_without_slash_naming_both_hashes() {
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", 10_000);
     let provider = suite.provider_with_bond("provider", BOND);
@@ -59,19 +59,21 @@ fn reference_hash_task_rejects_and_slashes_another_answer_naming_both_hashes() {
         .commit_and_reveal(&provider, task_id, &outputs(3), None)
         .unwrap();
 
-    let CommitmentState::Rejected { reason } = suite.commitments(task_id)[0].state.clone() else {
-        panic!("a wrong answer must be rejected");
+    let CommitmentState::Refused { reason } = suite.commitments(task_id)[0].state.clone() else {
+        panic!("an answer unlike the client's hash must be refused");
     };
     assert!(reason.contains(&HexBinary::from(outputs_digest(&outputs(0))).to_hex()));
     assert!(reason.contains(&HexBinary::from(outputs_digest(&outputs(3))).to_hex()));
-    assert_eq!(suite.stake(&provider).bonded.u128(), BOND - 100);
-    assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000 + 100);
+    // The client's hash proves nothing: the provider keeps its stake, the client gains none.
+    assert_eq!(suite.stake(&provider).bonded.u128(), BOND);
+    assert_eq!(suite.stake(&provider).locked.u128(), 0);
+    assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000);
     assert_eq!(suite.task(task_id).status, TaskStatus::Committed);
     suite.assert_money_invariants();
 }
 
 #[test]
-fn misshapen_result_under_well_formed_policy_is_rejected_with_sizes_named() {
+fn misshapen_result_under_the_unverified_policy_is_rejected_with_sizes_named() {
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", 10_000);
     let provider = suite.provider_with_bond("provider", BOND);
@@ -109,7 +111,7 @@ fn check_query_answers_invalid_rather_than_failing() {
         .query_wasm_smart(
             &suite.verification,
             &QueryMsg::Check {
-                policy: VerificationPolicy::WellFormed {},
+                policy: VerificationPolicy::Unverified {},
                 output_sizes: vec![16],
                 revealed_sizes: vec![12],
                 outputs_digest: HexBinary::from(outputs_digest(&[Binary::from(vec![0u8; 12])])),

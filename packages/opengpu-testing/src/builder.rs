@@ -2,12 +2,12 @@
 //! addresses of the others.
 
 use cosmwasm_std::{coin, instantiate2_address, Addr, Api, Binary, Uint128};
-use cw_multi_test::{App, ContractWrapper, Executor};
+use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
 use opengpu_types::kernel::KernelLimits;
 use opengpu_types::market::MarketParams;
 use opengpu_types::{market, registry, vault, verification};
 
-use crate::Suite;
+use crate::{RefusingBank, Suite, SuiteApp};
 
 /// The vault's stake denom, also accepted as payment.
 pub const STAKE_DENOM: &str = "ustake";
@@ -65,12 +65,14 @@ impl SuiteBuilder {
     }
 
     pub fn build(self) -> Suite {
-        let mut app = App::default();
+        let mut app = AppBuilder::new()
+            .with_bank(RefusingBank::default())
+            .build(|_, _, _| {});
         let owner = app.api().addr_make("owner");
         let fee_collector = app.api().addr_make("fee-collector");
 
         let codes = Codes::store(&mut app);
-        let predict = |app: &App, code_id: u64, salt: &[u8]| -> Addr {
+        let predict = |app: &SuiteApp, code_id: u64, salt: &[u8]| -> Addr {
             let checksum = app.wrap().query_wasm_code_info(code_id).unwrap().checksum;
             let creator = app.api().addr_canonicalize(owner.as_str()).unwrap();
             let canonical = instantiate2_address(checksum.as_slice(), &creator, salt).unwrap();
@@ -179,7 +181,7 @@ struct Codes {
 }
 
 impl Codes {
-    fn store(app: &mut App) -> Self {
+    fn store(app: &mut SuiteApp) -> Self {
         use opengpu_registry::contract as reg;
         use opengpu_staking_vault::contract as vlt;
         use opengpu_task_market::contract as mkt;
@@ -191,7 +193,8 @@ impl Codes {
             )),
             market: app.store_code(Box::new(
                 ContractWrapper::new(mkt::execute, mkt::instantiate, mkt::query)
-                    .with_migrate(mkt::migrate),
+                    .with_migrate(mkt::migrate)
+                    .with_reply(mkt::reply),
             )),
             vault: app.store_code(Box::new(
                 ContractWrapper::new(vlt::execute, vlt::instantiate, vlt::query)
@@ -206,7 +209,7 @@ impl Codes {
 }
 
 fn deploy<M: serde::Serialize>(
-    app: &mut App,
+    app: &mut SuiteApp,
     owner: &Addr,
     code_id: u64,
     salt: &str,

@@ -1,6 +1,8 @@
 //! Ready-made kernels, provider profiles, outputs and task specifications.
 
-use cosmwasm_std::{coin, Binary, Coin, Uint128};
+use cosmwasm_std::{coin, Binary, Coin, Decimal, Uint128};
+use opengpu_types::consensus::FloatTolerance;
+use opengpu_types::freivalds::FreivaldsSpec;
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
 use opengpu_types::market::CompetitionModel;
 use opengpu_types::registry::{DeviceInfo, DeviceType, ProviderProfile};
@@ -45,6 +47,82 @@ pub fn outputs(seed: u32) -> Vec<Binary> {
     vec![Binary::from(le_words(&[seed, seed, seed, seed]))]
 }
 
+/// Side of the square matrices of `matmul_kernel`.
+pub const MATMUL_N: u32 = 8;
+
+/// C = A·B for 8×8 f32 matrices (A's element (i,j) is `(i + 2j) % 5 - 2`, B's `(3i + j) % 7 - 3`:
+/// small integers, so the product is exact in f32).
+pub fn matmul_kernel() -> Kernel {
+    let n = MATMUL_N as usize;
+    let a: Vec<f32> = (0..n * n).map(|x| ((x / n + 2 * (x % n)) % 5) as f32 - 2.0).collect();
+    let b: Vec<f32> = (0..n * n).map(|x| ((3 * (x / n) + x % n) % 7) as f32 - 3.0).collect();
+    Kernel {
+        source: "__kernel void matmul(__global const float* a, __global const float* b, \
+                 __global float* c, uint n) { size_t i = get_global_id(0), j = get_global_id(1); \
+                 float s = 0; for (uint k = 0; k < n; k++) s += a[i*n+k] * b[k*n+j]; c[i*n+j] = s; }"
+            .into(),
+        entry_point: "matmul".into(),
+        global_work_size: vec![n as u64, n as u64],
+        local_work_size: None,
+        args: vec![
+            KernelArg::Input {
+                data: Binary::from(le_floats(&a)),
+            },
+            KernelArg::Input {
+                data: Binary::from(le_floats(&b)),
+            },
+            KernelArg::Output {
+                size: (4 * n * n) as u64,
+            },
+            KernelArg::U32 { value: MATMUL_N },
+        ],
+    }
+}
+
+/// The Freivalds policy for `matmul_kernel`.
+pub fn matmul_policy() -> VerificationPolicy {
+    VerificationPolicy::Freivalds(FreivaldsSpec {
+        a_arg: 0,
+        b_arg: 1,
+        c_arg: 2,
+        m: MATMUL_N,
+        k: MATMUL_N,
+        n: MATMUL_N,
+        tolerance: Decimal::permille(1),
+    })
+}
+
+/// The product `matmul_kernel` computes, as its one output buffer.
+pub fn matmul_outputs() -> Vec<Binary> {
+    let kernel = matmul_kernel();
+    let floats = |arg: &KernelArg| match arg {
+        KernelArg::Input { data } => data
+            .chunks_exact(4)
+            .map(|w| f32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect::<Vec<f32>>(),
+        _ => unreachable!("matmul inputs are buffers"),
+    };
+    let (a, b) = (floats(&kernel.args[0]), floats(&kernel.args[1]));
+    let n = MATMUL_N as usize;
+    let c: Vec<f32> = (0..n * n)
+        .map(|x| (0..n).map(|k| a[(x / n) * n + k] * b[k * n + x % n]).sum())
+        .collect();
+    vec![Binary::from(le_floats(&c))]
+}
+
+/// `matmul_outputs` with element `index` moved by `delta`.
+pub fn matmul_outputs_off_by(index: usize, delta: f32) -> Vec<Binary> {
+    let mut bytes = matmul_outputs()[0].to_vec();
+    let at = &mut bytes[4 * index..4 * index + 4];
+    let value = f32::from_le_bytes([at[0], at[1], at[2], at[3]]) + delta;
+    at.copy_from_slice(&value.to_le_bytes());
+    vec![Binary::from(bytes)]
+}
+
+fn le_floats(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
 fn le_words(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
@@ -86,7 +164,7 @@ impl Default for TaskSpec {
             requirements: Requirements::default(),
             collateral: Uint128::new(100),
             deadline_blocks: 20,
-            verification: VerificationPolicy::WellFormed {},
+            verification: VerificationPolicy::Unverified {},
             model: CompetitionModel::FirstResponse,
             budget: Some(coin(1_000, PAY_DENOM)),
         }
@@ -103,6 +181,44 @@ impl TaskSpec {
             model: CompetitionModel::ManualConfirmation,
             ..Self::default()
         }
+    }
+
+    /// Consensus with exact agreement.
+    pub fn consensus(replicas: u32, quorum: u32) -> Self {
+        Self {
+            model: CompetitionModel::Consensus {
+                replicas,
+                quorum,
+                tolerance: None,
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Consensus agreeing within a float tolerance.
+    pub fn consensus_within(replicas: u32, quorum: u32, tolerance: FloatTolerance) -> Self {
+        Self {
+            model: CompetitionModel::Consensus {
+                replicas,
+                quorum,
+                tolerance: Some(tolerance),
+            },
+            ..Self::default()
+        }
+    }
+
+    /// First Response on `matmul_kernel`, checked by Freivalds.
+    pub fn freivalds() -> Self {
+        Self {
+            kernel: matmul_kernel(),
+            verification: matmul_policy(),
+            ..Self::default()
+        }
+    }
+
+    pub fn model(mut self, model: CompetitionModel) -> Self {
+        self.model = model;
+        self
     }
 
     pub fn budget(mut self, budget: Coin) -> Self {

@@ -1,5 +1,6 @@
 //! The money invariants of ARCHITECTURE.md, checked against real bank balances.
 
+use cosmwasm_std::Uint128;
 use opengpu_types::market::{self, TaskInfo, TaskStatus, TasksResponse};
 use opengpu_types::vault::{self, TotalsResponse};
 
@@ -43,7 +44,8 @@ impl Suite {
     }
 
     /// Panics, naming the broken rule, unless:
-    /// - for each payment denom, the market holds exactly the budgets of its unfinished tasks;
+    /// - for each payment denom, the market holds exactly the budgets of its unfinished tasks
+    ///   plus the claims it owes (payments the bank refused);
     /// - the vault holds exactly bonded + unbonding stake, the totals equal the sums over
     ///   stakers, and nobody has more locked than bonded.
     #[track_caller]
@@ -52,16 +54,26 @@ impl Suite {
             .into_iter()
             .flat_map(|status| self.tasks_with_status(status))
             .collect();
+        let claims: market::ClaimsResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(&self.market, &market::QueryMsg::ClaimTotals {})
+            .unwrap();
         for denom in &self.denoms {
             let escrowed: u128 = unfinished
                 .iter()
                 .filter(|t| &t.denom == denom)
                 .map(|t| t.budget.u128())
                 .sum();
+            let owed = claims
+                .claims
+                .iter()
+                .find(|c| &c.denom == denom)
+                .map_or(0, |c| Uint128::try_from(c.amount).unwrap().u128());
             assert_eq!(
                 self.balance(&self.market, denom),
-                escrowed,
-                "market balance of {denom} differs from the escrow of unfinished tasks"
+                escrowed + owed,
+                "market balance of {denom} differs from the escrow of unfinished tasks ({escrowed}) plus claims ({owed})"
             );
         }
 

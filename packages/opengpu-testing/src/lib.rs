@@ -3,20 +3,28 @@
 //! the localnet deployment does), with helpers for every step of a task's life and a check of
 //! the money invariants. Every contract's flow tests use it.
 
+mod bank;
 mod builder;
 mod fixtures;
 mod invariants;
 mod steps;
 
+pub use bank::RefusingBank;
 pub use builder::{SuiteBuilder, IBC_DENOM, PAY_DENOM, STAKE_DENOM};
-pub use fixtures::{default_kernel, default_outputs, default_profile, outputs, TaskSpec, SALT};
+pub use fixtures::{
+    default_kernel, default_outputs, default_profile, matmul_kernel, matmul_outputs,
+    matmul_outputs_off_by, matmul_policy, outputs, TaskSpec, MATMUL_N, SALT,
+};
 
 use cosmwasm_std::{Addr, StdResult};
 use cw_multi_test::App;
 
+/// The suite's chain: multi-test with a bank that can be told to refuse payments.
+pub type SuiteApp = App<RefusingBank>;
+
 /// Four contracts deployed and wired together on a multi-test chain.
 pub struct Suite {
-    pub app: App,
+    pub app: SuiteApp,
     pub owner: Addr,
     pub fee_collector: Addr,
     pub registry: Addr,

@@ -197,25 +197,38 @@ impl Suite {
         Ok(TaskPublished::from_attributes(attrs)?.task_id)
     }
 
-    /// The commitment `provider` makes to `outputs` with `salt`.
+    /// The commitment `provider` makes to `outputs` at `price` with `salt`.
     pub fn commitment_for(
         provider: &Addr,
         task_id: TaskId,
         outputs: &[Binary],
+        price: Option<u128>,
         salt: &[u8],
     ) -> HexBinary {
         let digest = outputs_digest(outputs);
-        HexBinary::from(commitment(task_id, provider.as_str(), &digest, salt))
+        let price = price.map(Uint128::new);
+        HexBinary::from(commitment(task_id, provider.as_str(), &digest, price, salt))
     }
 
-    /// Commits to `outputs` with the suite's `SALT`.
+    /// Commits to `outputs` (no price) with the suite's `SALT`.
     pub fn commit(
         &mut self,
         provider: &Addr,
         task_id: TaskId,
         outputs: &[Binary],
     ) -> StdResult<AppResponse> {
-        let commitment = Self::commitment_for(provider, task_id, outputs, &SALT);
+        self.commit_offer(provider, task_id, outputs, None)
+    }
+
+    /// Commits to `outputs` at `price` (a sealed Manual Confirmation offer) with `SALT`.
+    pub fn commit_offer(
+        &mut self,
+        provider: &Addr,
+        task_id: TaskId,
+        outputs: &[Binary],
+        price: Option<u128>,
+    ) -> StdResult<AppResponse> {
+        let commitment = Self::commitment_for(provider, task_id, outputs, price, &SALT);
         self.execute_market(
             provider,
             &market::ExecuteMsg::Commit {
@@ -254,7 +267,8 @@ impl Suite {
         self.execute_market(provider, &msg, &[])
     }
 
-    /// Commit, wait a block, reveal.
+    /// Commit, wait until the reveal may come (a block under First Response; past the commit
+    /// deadline in sealed models), reveal.
     pub fn commit_and_reveal(
         &mut self,
         provider: &Addr,
@@ -262,9 +276,60 @@ impl Suite {
         outputs: &[Binary],
         price: Option<u128>,
     ) -> StdResult<AppResponse> {
-        self.commit(provider, task_id, outputs)?;
+        self.commit_offer(provider, task_id, outputs, price)?;
         self.advance_blocks(1);
+        if self.task(task_id).model.is_sealed() {
+            self.close_commits(task_id);
+        }
         self.reveal(provider, task_id, outputs, price)
+    }
+
+    /// Moves the chain to the first height after the task's commit deadline, where sealed
+    /// reveals open.
+    pub fn close_commits(&mut self, task_id: TaskId) {
+        let deadline = self.task(task_id).deadline_height;
+        let height = self.height();
+        if height <= deadline {
+            self.advance_blocks(deadline + 1 - height);
+        }
+    }
+
+    /// Makes the bank refuse every send to `addr` (as wasmd refuses module accounts).
+    pub fn refuse_payments_to(&mut self, addr: &Addr) {
+        self.app
+            .init_modules(|router, _, storage| router.bank.refuse(storage, addr));
+    }
+
+    pub fn withdraw_claim(
+        &mut self,
+        sender: &Addr,
+        denom: &str,
+        recipient: Option<&Addr>,
+    ) -> StdResult<AppResponse> {
+        let msg = market::ExecuteMsg::WithdrawClaim {
+            denom: denom.into(),
+            recipient: recipient.map(Addr::to_string),
+        };
+        self.execute_market(sender, &msg, &[])
+    }
+
+    /// What the market owes `addr` in `denom` (payments the bank refused).
+    pub fn claim_of(&self, addr: &Addr, denom: &str) -> u128 {
+        let response: market::ClaimsResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.market,
+                &market::QueryMsg::Claims {
+                    address: addr.to_string(),
+                },
+            )
+            .unwrap();
+        response
+            .claims
+            .iter()
+            .find(|c| c.denom == denom)
+            .map_or(0, |c| Uint128::try_from(c.amount).unwrap().u128())
     }
 
     pub fn confirm(

@@ -340,7 +340,7 @@ impl Harness {
                         sha256: outputs_digest(&outputs(0)).into(),
                     }
                 } else {
-                    VerificationPolicy::WellFormed {}
+                    VerificationPolicy::Unverified {}
                 };
                 let spec = TaskSpec {
                     model: if manual {
@@ -756,7 +756,7 @@ fn assert_settlement_consistent(task: &TaskInfo, after: &Snapshot) {
         );
     };
     let expected_price = match task.model {
-        CompetitionModel::FirstResponse => task.budget,
+        CompetitionModel::FirstResponse | CompetitionModel::Consensus { .. } => task.budget,
         CompetitionModel::ManualConfirmation => price.expect("offers carry a price"),
     };
     assert_eq!(

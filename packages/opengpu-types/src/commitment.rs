@@ -8,15 +8,19 @@
 //! commitment     = sha256( task_id as u64 (8 bytes)
 //!                        ‖ provider address, the bech32 string as UTF-8 bytes
 //!                        ‖ outputs_digest (32 bytes)
+//!                        ‖ price as u128 (16 bytes; 0 in models without a price)
 //!                        ‖ salt bytes (16 to 64 bytes) )
 //! ```
+//!
+//! The price is inside the commitment so that a Manual Confirmation offer is sealed too: once
+//! commits close nobody can lower a price after seeing the others.
 //!
 //! The provider's address is inside the hash, so a commitment copied from another provider
 //! never opens for the copier; the salt keeps a small output space from being guessed from
 //! the commitment. The same `outputs_digest` is the "reference hash" a client supplies for
 //! canary tasks.
 
-use cosmwasm_std::Binary;
+use cosmwasm_std::{Binary, Uint128};
 use sha2::{Digest, Sha256};
 
 /// Shortest salt a reveal may carry.
@@ -34,17 +38,20 @@ pub fn outputs_digest(outputs: &[Binary]) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// The commitment a provider publishes before revealing `outputs` for `task_id`.
+/// The commitment a provider publishes before revealing `outputs` for `task_id` at `price`
+/// (`None` in models without a price, hashed as 0).
 pub fn commitment(
     task_id: u64,
     provider: &str,
     outputs_digest: &[u8; 32],
+    price: Option<Uint128>,
     salt: &[u8],
 ) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(task_id.to_be_bytes());
     hasher.update(provider.as_bytes());
     hasher.update(outputs_digest);
+    hasher.update(price.unwrap_or_default().u128().to_be_bytes());
     hasher.update(salt);
     hasher.finalize().into()
 }
@@ -77,22 +84,38 @@ mod tests {
     fn commitment_binds_task_provider_outputs_and_salt() {
         let digest = outputs_digest(&[Binary::from(b"result".to_vec())]);
         let salt = [7u8; 32];
-        let base = commitment(1, "cosmwasm1alice", &digest, &salt);
-        assert_ne!(base, commitment(2, "cosmwasm1alice", &digest, &salt));
-        assert_ne!(base, commitment(1, "cosmwasm1bob", &digest, &salt));
-        assert_ne!(base, commitment(1, "cosmwasm1alice", &[0u8; 32], &salt));
-        assert_ne!(base, commitment(1, "cosmwasm1alice", &digest, &[8u8; 32]));
+        let price = Some(Uint128::new(5));
+        let base = commitment(1, "cosmwasm1alice", &digest, price, &salt);
+        assert_ne!(base, commitment(2, "cosmwasm1alice", &digest, price, &salt));
+        assert_ne!(base, commitment(1, "cosmwasm1bob", &digest, price, &salt));
+        assert_ne!(
+            base,
+            commitment(1, "cosmwasm1alice", &[0u8; 32], price, &salt)
+        );
+        assert_ne!(
+            base,
+            commitment(1, "cosmwasm1alice", &digest, price, &[8u8; 32])
+        );
+        assert_ne!(
+            base,
+            commitment(1, "cosmwasm1alice", &digest, Some(Uint128::new(4)), &salt)
+        );
+        assert_eq!(
+            commitment(1, "cosmwasm1alice", &digest, None, &salt),
+            commitment(1, "cosmwasm1alice", &digest, Some(Uint128::zero()), &salt)
+        );
     }
 
     #[test]
     fn commitment_test_vector_is_stable() {
         // Off-chain implementations in other languages check themselves against this vector.
         let digest = outputs_digest(&[Binary::from(vec![1, 2, 3, 4])]);
-        let got = commitment(42, "wasm1provider", &digest, &[0u8; 16]);
+        let got = commitment(42, "wasm1provider", &digest, Some(Uint128::new(7)), &[0u8; 16]);
         let mut preimage = Vec::new();
         preimage.extend_from_slice(&42u64.to_be_bytes());
         preimage.extend_from_slice(b"wasm1provider");
         preimage.extend_from_slice(&digest);
+        preimage.extend_from_slice(&7u128.to_be_bytes());
         preimage.extend_from_slice(&[0u8; 16]);
         assert_eq!(got, <[u8; 32]>::from(Sha256::digest(&preimage)));
         assert_eq!(

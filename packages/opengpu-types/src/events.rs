@@ -116,6 +116,8 @@ pub mod actions {
     pub const FINALIZE: &str = "finalize";
     pub const CANCEL: &str = "cancel";
     pub const EXPIRE: &str = "expire";
+    pub const WITHDRAW_CLAIM: &str = "withdraw_claim";
+    pub const PAYOUT_REFUSED: &str = "payout_refused";
 }
 
 // ---- task market ----
@@ -138,6 +140,9 @@ contract_event! {
     /// Manual Confirmation and zero under models that take no price.
     TaskRevealed = "task_revealed" {
         task_id: u64, provider: String, valid: bool, price: Uint128,
+        /// `valid`, `rejected` (proven wrong, slashed) or `refused` (no match with the
+        /// client's reference hash, collateral released).
+        outcome: String,
     }
 }
 contract_event! {
@@ -149,6 +154,25 @@ contract_event! {
 contract_event! {
     /// The client cancelled before any commitment and got `refund` back.
     TaskCancelled = "task_cancelled" { task_id: u64, refund: Uint128 }
+}
+contract_event! {
+    /// Consensus tally: `groups` distinct answers among the valid reveals, `winners` agreeing
+    /// providers paid (0 when no group reached the quorum), `outvoted` slashed.
+    ConsensusTallied = "consensus_tallied" {
+        task_id: u64, groups: u32, winners: u32, outvoted: u32,
+    }
+}
+contract_event! {
+    /// The bank refused a payment (e.g. to a blocked module address): it became a claim that
+    /// `beneficiary` withdraws with `WithdrawClaim`.
+    ClaimCredited = "claim_credited" {
+        beneficiary: String, recipient: String, denom: String, amount: Uint128,
+    }
+}
+contract_event! {
+    ClaimWithdrawn = "claim_withdrawn" {
+        beneficiary: String, recipient: String, denom: String, amount: Uint128,
+    }
 }
 contract_event! {
     /// No valid result came in time: the client got `refund` back, plus `forfeited` collateral

@@ -4,7 +4,9 @@
 //! Contracts, tests and off-chain programs all use this crate, so a message has one definition.
 
 pub mod commitment;
+pub mod consensus;
 pub mod events;
+pub mod freivalds;
 pub mod kernel;
 pub mod market;
 pub mod pagination;

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Uint128};
+
+use crate::consensus::FloatTolerance;
 
 use crate::kernel::{Kernel, KernelLimits, Requirements};
 use crate::verification::VerificationPolicy;
@@ -49,18 +51,48 @@ pub struct MarketParams {
 #[derive(Copy, Eq)]
 pub enum CompetitionModel {
     /// The earliest commitment whose reveal passes verification wins the whole payment.
+    /// Reveals may come as soon as a block after their commit: commit order decides, so a
+    /// copier who commits after seeing a result can never win.
     FirstResponse,
-    /// Providers reveal offers with a price; the client confirms one, or after the confirm
-    /// window anyone may finalize the cheapest valid offer.
+    /// Sealed offers: the price is inside the commitment, commits close before any reveal,
+    /// then the client confirms one offer, or after the confirm window anyone may finalize
+    /// the cheapest valid offer.
     ManualConfirmation,
+    /// Up to `replicas` providers commit; reveals open when commits close; the largest group
+    /// of agreeing results with at least `quorum` members shares the payment, and valid
+    /// results outside it are slashed to the winners and the client. No quorum: the client is
+    /// refunded and nobody is slashed for disagreeing. See `crate::consensus`.
+    Consensus {
+        replicas: u32,
+        quorum: u32,
+        /// Exact agreement (same outputs digest) when unset.
+        tolerance: Option<FloatTolerance>,
+    },
+}
+
+impl CompetitionModel {
+    pub fn name(&self) -> &'static str {
+        match self {
+            CompetitionModel::FirstResponse => "first_response",
+            CompetitionModel::ManualConfirmation => "manual_confirmation",
+            CompetitionModel::Consensus { .. } => "consensus",
+        }
+    }
+
+    /// Whether commits close before any reveal (every model but First Response).
+    pub fn is_sealed(&self) -> bool {
+        !matches!(self, CompetitionModel::FirstResponse)
+    }
+
+    /// Whether reveals carry a price (the offer).
+    pub fn takes_price(&self) -> bool {
+        matches!(self, CompetitionModel::ManualConfirmation)
+    }
 }
 
 impl fmt::Display for CompetitionModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CompetitionModel::FirstResponse => "first_response",
-            CompetitionModel::ManualConfirmation => "manual_confirmation",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -84,8 +116,9 @@ pub enum ExecuteMsg {
         task_id: TaskId,
         commitment: HexBinary,
     },
-    /// Open a commitment, in a later block than the commit. `price` is the offer under Manual
-    /// Confirmation (at most the budget) and must be unset under First Response.
+    /// Open a commitment, in a later block than the commit and, in sealed models, once commits
+    /// have closed. `price` is the offer under Manual Confirmation (at most the budget; it is
+    /// inside the commitment) and must be unset in other models.
     Reveal {
         task_id: TaskId,
         outputs: Vec<Binary>,
@@ -98,7 +131,8 @@ pub enum ExecuteMsg {
         provider: String,
     },
     /// Anyone: settle a task whose rules now name a winner (First Response once earlier
-    /// committers' reveal windows are over; Manual Confirmation after the confirm window).
+    /// committers' reveal windows are over; Manual Confirmation after the confirm window;
+    /// Consensus once every committer revealed or the reveal phase ended: the tally).
     Finalize {
         task_id: TaskId,
     },
@@ -111,7 +145,14 @@ pub enum ExecuteMsg {
     Expire {
         task_id: TaskId,
     },
-    /// Owner only.
+    /// Pays out the sender's claims in `denom` (payments the bank refused at settlement) to
+    /// `recipient`, the sender when unset.
+    WithdrawClaim {
+        denom: String,
+        recipient: Option<String>,
+    },
+    /// Owner only. Within the bounds of `validate`; a running task keeps the fee, windows and
+    /// limits it was published with.
     UpdateConfig {
         allowed_denoms: Option<Vec<String>>,
         fee_bps: Option<u16>,
@@ -161,17 +202,31 @@ impl fmt::Display for TaskStatus {
 /// How a settled task was paid.
 #[cw_serde]
 pub struct Settlement {
+    /// The winner; under Consensus the first member of the agreeing group.
     pub winner: Addr,
-    /// Where the payment went (the winner's payout address).
+    /// Where the winner's payment went (its payout address when it committed).
     pub paid_to: Addr,
-    /// The winner's price: the whole budget under First Response, the offer under Manual
-    /// Confirmation. `paid + fee == price`.
+    /// The price: the whole budget under First Response and Consensus, the offer under
+    /// Manual Confirmation.
     pub price: Uint128,
+    /// Paid to providers in all: `price - fee`, less any indivisible remainder that went back
+    /// to the client under Consensus.
     pub paid: Uint128,
     pub fee: Uint128,
-    /// `budget - price`, returned to the client.
+    /// Returned to the client: `budget - fee - paid`.
     pub refund: Uint128,
     pub height: u64,
+    /// Every paid provider with its amount: one under First Response and Manual
+    /// Confirmation, each member of the agreeing group under Consensus.
+    pub shares: Vec<Share>,
+}
+
+/// One provider's part of a settlement.
+#[cw_serde]
+pub struct Share {
+    pub provider: Addr,
+    pub paid_to: Addr,
+    pub amount: Uint128,
 }
 
 #[cw_serde]
@@ -188,6 +243,8 @@ pub struct TaskInfo {
     pub collateral: Uint128,
     /// Sizes of the kernel's output buffers, in order: the shape a reveal must have.
     pub output_sizes: Vec<u64>,
+    /// Protocol fee in basis points, fixed at publish.
+    pub fee_bps: u16,
     pub created_height: u64,
     /// Last height at which a commit is accepted.
     pub deadline_height: u64,
@@ -200,10 +257,27 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
+    /// Whether no further commitment can arrive at `height`: the deadline passed or every
+    /// committer slot is taken.
+    pub fn commits_closed(&self, height: u64) -> bool {
+        height > self.deadline_height || self.commit_count >= self.max_committers
+    }
+
     /// Height after which no reveal can arrive: the last commit's reveal window ends here.
     pub fn reveals_close_height(&self) -> u64 {
         self.deadline_height
             .saturating_add(self.reveal_window_blocks)
+    }
+
+    /// The last height at which a commitment made at `committed_height` may be revealed: its
+    /// own window under First Response; in sealed models, the end of the reveal phase, which
+    /// starts only when commits close and so always reaches past the commit deadline.
+    pub fn reveal_deadline_for(&self, committed_height: u64) -> u64 {
+        if self.model.is_sealed() {
+            self.reveals_close_height()
+        } else {
+            committed_height.saturating_add(self.reveal_window_blocks)
+        }
     }
 
     /// Manual Confirmation: height after which anyone may finalize the cheapest offer.
@@ -225,6 +299,11 @@ pub enum CommitmentState {
     },
     /// Opened, proven wrong and slashed.
     Rejected { reason: String },
+    /// Opened, but did not match the client's reference hash: no proof of a fault, so the
+    /// collateral was released and the result takes no part.
+    Refused { reason: String },
+    /// Consensus: valid, but outside the agreeing group; slashed to the winners and client.
+    Outvoted {},
     /// Never revealed in its window: collateral forfeited to the client.
     Forfeited {},
     /// Not revealed, but the task ended before its window did: collateral released.
@@ -239,6 +318,9 @@ pub struct CommitmentInfo {
     pub seq: u32,
     pub commitment: HexBinary,
     pub collateral: Uint128,
+    /// Where a payment for this commitment goes: the provider's payout address when it
+    /// committed. Fixed, so no later change can make the market's payment fail.
+    pub payout: Addr,
     pub committed_height: u64,
     /// Last height at which this commitment may be revealed.
     pub reveal_deadline_height: u64,
@@ -294,8 +376,19 @@ pub enum QueryMsg {
         task_id: TaskId,
         provider: Option<String>,
     },
+    /// Payments the bank refused at settlement, owed to `address`, per denom.
+    #[returns(ClaimsResponse)]
+    Claims { address: String },
+    /// All claims owed, per denom: the market holds these beside the escrows.
+    #[returns(ClaimsResponse)]
+    ClaimTotals {},
     #[returns(crate::Ownership)]
     Ownership {},
+}
+
+#[cw_serde]
+pub struct ClaimsResponse {
+    pub claims: Vec<Coin>,
 }
 
 #[cw_serde]

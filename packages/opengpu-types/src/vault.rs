@@ -7,6 +7,11 @@ use cosmwasm_std::{
 
 use crate::{OwnershipAction, TaskId};
 
+/// Longest unbonding period the vault accepts, at instantiate and in `UpdateConfig`: 60 days.
+/// Bounds how long an owner can make a provider wait for its free stake (a huge period would
+/// otherwise freeze every unbond); a claim keeps the release time it got when it was made.
+pub const MAX_UNBONDING_PERIOD_SECONDS: u64 = 60 * 24 * 60 * 60;
+
 #[cw_serde]
 pub struct InstantiateMsg {
     /// Config owner; the sender when unset.

@@ -9,6 +9,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, HexBinary, QuerierWrapper, StdResult};
 
+use crate::freivalds::FreivaldsSpec;
 use crate::OwnershipAction;
 
 #[cw_serde]
@@ -21,21 +22,37 @@ pub struct InstantiateMsg {
 }
 
 /// How a task's results are checked. New checkers are new variants.
+///
+/// Every policy first checks that the outputs are well-formed (one buffer per output argument,
+/// each of its declared size); a reveal that is not is proven wrong and slashed.
 #[cw_serde]
 pub enum VerificationPolicy {
-    /// Outputs well-formed only: one buffer per output argument, each of its declared size.
-    WellFormed {},
-    /// Well-formed, and `outputs_digest(outputs)` equals this hash: for canary and benchmark
-    /// tasks whose answer the client already knows.
+    /// Nothing beyond well-formed outputs: any right-sized bytes pass. Never a default: the
+    /// client asks for it explicitly (`--unverified`), and providers may refuse such tasks,
+    /// since under First Response a placeholder can win one.
+    Unverified {},
+    /// `outputs_digest(outputs)` must equal this hash: for canary and benchmark tasks whose
+    /// answer the client already knows. The hash is the client's word, not proof, so a
+    /// mismatch refuses the reveal and releases its collateral; it never slashes.
     ReferenceHash { sha256: HexBinary },
+    /// C = A·B checked by Freivalds' algorithm at reveal, with random vectors the provider
+    /// could not know before committing (see `crate::freivalds`). A failure is proof: slashed.
+    Freivalds(FreivaldsSpec),
 }
 
 impl VerificationPolicy {
     pub fn name(&self) -> &'static str {
         match self {
-            VerificationPolicy::WellFormed {} => "well_formed",
+            VerificationPolicy::Unverified {} => "unverified",
             VerificationPolicy::ReferenceHash { .. } => "reference_hash",
+            VerificationPolicy::Freivalds(_) => "freivalds",
         }
+    }
+
+    /// Whether the policy can refuse a wrong result by itself (what First Response needs
+    /// unless the client explicitly runs a task unverified).
+    pub fn is_decisive(&self) -> bool {
+        !matches!(self, VerificationPolicy::Unverified {})
     }
 }
 
@@ -51,8 +68,10 @@ pub enum QueryMsg {
     Config {},
     /// Checks a reveal against a task's declared `output_sizes` and its `policy`. The reveal
     /// travels as its buffers' sizes and `outputs_digest` (see `commitment`), not its bytes:
-    /// a query between contracts is capped at 64 KiB, far below a task's outputs. A policy that
-    /// needs the bytes reads them from the market's storage.
+    /// a query between contracts is capped at 64 KiB, far below a task's outputs. So the
+    /// Freivalds product check, which needs the inputs and outputs (up to MiBs), runs in the
+    /// market, which holds both, with the one `crate::freivalds::check` this crate defines;
+    /// here a Freivalds policy checks the shape only.
     #[returns(Verdict)]
     Check {
         policy: VerificationPolicy,
@@ -76,8 +95,14 @@ pub struct VerificationConfig {
 #[cw_serde]
 pub enum Verdict {
     Valid {},
-    /// Proven wrong; `reason` says which check failed.
+    /// Proven wrong from on-chain data alone (wrong shape, a failed on-chain check): the
+    /// market slashes the provider. `reason` says which check failed.
     Invalid {
+        reason: String,
+    },
+    /// Does not match what the client claimed (a reference hash). Not proof of a fault: the
+    /// market refuses the reveal and releases the provider's collateral.
+    Unmatched {
         reason: String,
     },
 }

@@ -65,7 +65,7 @@ pub fn task_fields(task: &TaskInfo, kernel: Option<&Kernel>, stake_denom: &str) 
 
 pub fn policy_line(policy: &VerificationPolicy) -> String {
     match policy {
-        VerificationPolicy::WellFormed {} => "well-formed outputs".into(),
+        VerificationPolicy::Unverified {} => "well-formed outputs".into(),
         VerificationPolicy::ReferenceHash { sha256 } => format!("reference hash {sha256}"),
     }
 }

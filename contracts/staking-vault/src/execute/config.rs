@@ -2,7 +2,7 @@
 
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
 use opengpu_types::events::actions;
-use opengpu_types::vault::{InstantiateMsg, VaultConfig};
+use opengpu_types::vault::{InstantiateMsg, VaultConfig, MAX_UNBONDING_PERIOD_SECONDS};
 use opengpu_types::OwnershipAction;
 
 use crate::state::{Totals, CONFIG, TOTALS};
@@ -55,7 +55,9 @@ pub fn update_config(
     }
     if let Some(max) = max_claims_per_address {
         validate_max_claims(max)?;
-        // Lowering it keeps existing claims; new unbonds wait until enough are claimed.
+        // Lowering it keeps existing claims, which stay claimable when they mature; new unbonds
+        // wait until enough are claimed. One claim can hold any amount, so a limit of 1 still
+        // lets a provider take all its free stake out.
         config.max_claims_per_address = max;
     }
     CONFIG.save(deps.storage, &config)?;
@@ -81,9 +83,14 @@ pub fn update_ownership(
     Ok(Response::new().add_attributes(attributes))
 }
 
+/// 1 second to `MAX_UNBONDING_PERIOD_SECONDS` (60 days): the owner can neither let stake leave
+/// at once nor freeze it (a period too long for the clock would make every unbond fail).
 fn validate_period(seconds: u64) -> Result<(), ContractError> {
-    if seconds == 0 {
-        return Err(ContractError::ZeroUnbondingPeriod);
+    if !(1..=MAX_UNBONDING_PERIOD_SECONDS).contains(&seconds) {
+        return Err(ContractError::UnbondingPeriodOutOfRange {
+            seconds,
+            max: MAX_UNBONDING_PERIOD_SECONDS,
+        });
     }
     Ok(())
 }

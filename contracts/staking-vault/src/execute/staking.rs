@@ -112,8 +112,13 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
         }))
 }
 
-/// `now + period` with checked math: a huge configured period is an error, not a panic.
-fn release_time(now: Timestamp, period_seconds: u64) -> Result<Timestamp, ContractError> {
+/// `now + period` with checked math: a period too long for the clock is an error, not a panic.
+/// Computed once, when the claim is made, and stored in it: a later config change never moves
+/// an existing claim's release time.
+pub(crate) fn release_time(
+    now: Timestamp,
+    period_seconds: u64,
+) -> Result<Timestamp, ContractError> {
     let period = Uint64::new(period_seconds).checked_mul(Uint64::new(NANOS_PER_SECOND))?;
     let nanos = Uint64::new(now.nanos()).checked_add(period)?;
     Ok(Timestamp::from_nanos(nanos.u64()))

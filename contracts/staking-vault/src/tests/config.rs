@@ -5,11 +5,27 @@ use cosmwasm_std::testing::message_info;
 use cw_utils::PaymentError;
 use opengpu_cw_utils::OwnershipError;
 use opengpu_types::events::actions;
-use opengpu_types::vault::VaultConfig;
+use opengpu_types::vault::{VaultConfig, MAX_UNBONDING_PERIOD_SECONDS};
 use opengpu_types::{MigrateMsg, Ownership, OwnershipAction};
 
 use super::*;
 use crate::contract::{migrate, CONTRACT_NAME, CONTRACT_VERSION};
+use crate::execute::staking::release_time;
+
+const MAX_PERIOD: u64 = MAX_UNBONDING_PERIOD_SECONDS;
+const HUNDRED_YEARS: u64 = 100 * 365 * 24 * 60 * 60;
+
+#[track_caller]
+fn assert_period_out_of_range(err: ContractError, got: u64) {
+    assert!(
+        matches!(
+            err,
+            ContractError::UnbondingPeriodOutOfRange { seconds, max }
+                if seconds == got && max == MAX_PERIOD
+        ),
+        "expected UnbondingPeriodOutOfRange for {got}, got {err:?}"
+    );
+}
 
 fn update_config(period: Option<u64>, max: Option<u32>) -> ExecuteMsg {
     ExecuteMsg::UpdateConfig {
@@ -68,15 +84,37 @@ fn instantiate_with_empty_stake_denom_is_rejected() {
 }
 
 #[test]
-fn instantiate_with_zero_unbonding_period_is_rejected() {
-    let mut h = Harness::bare();
-    let mut msg = default_msg(&h);
-    msg.unbonding_period_seconds = 0;
-    let creator = h.addr("creator");
-    assert!(matches!(
-        h.instantiate(&creator, msg),
-        Err(ContractError::ZeroUnbondingPeriod)
-    ));
+fn instantiate_with_an_unbonding_period_outside_1_to_60_days_is_rejected() {
+    // The deployer tries to start the vault with stake that leaves at once or never.
+    for period in [0, MAX_PERIOD + 1, HUNDRED_YEARS, u64::MAX] {
+        let mut h = Harness::bare();
+        let mut msg = default_msg(&h);
+        msg.unbonding_period_seconds = period;
+        let creator = h.addr("creator");
+        let err = h.instantiate(&creator, msg).unwrap_err();
+        assert_period_out_of_range(err, period);
+    }
+    // Both ends of the range are accepted.
+    for period in [1, MAX_PERIOD] {
+        let mut h = Harness::bare();
+        let mut msg = default_msg(&h);
+        msg.unbonding_period_seconds = period;
+        let creator = h.addr("creator");
+        h.instantiate(&creator, msg).unwrap();
+    }
+}
+
+#[test]
+fn out_of_range_period_error_names_the_bound() {
+    let err = ContractError::UnbondingPeriodOutOfRange {
+        seconds: u64::MAX,
+        max: MAX_PERIOD,
+    };
+    assert_eq!(
+        err.to_string(),
+        "unbonding period of 18446744073709551615 s is out of range: it must be 1 to 5184000 s \
+         (60 days)"
+    );
 }
 
 #[test]
@@ -190,7 +228,7 @@ fn update_config_to_zero_period_or_zero_max_claims_is_rejected() {
     let mut h = Harness::new();
     let owner = h.owner.clone();
     let err = h.exec_err(&owner, update_config(Some(0), None));
-    assert!(matches!(err, ContractError::ZeroUnbondingPeriod));
+    assert_period_out_of_range(err, 0);
     let err = h.exec_err(&owner, update_config(None, Some(0)));
     assert!(matches!(err, ContractError::ZeroMaxClaims));
 }
@@ -207,19 +245,154 @@ fn update_config_with_funds_is_rejected() {
 }
 
 #[test]
-fn unbond_with_an_overflowing_period_is_an_error_not_a_panic() {
+fn owner_cannot_freeze_unbonds_with_a_huge_period() {
     let mut h = Harness::new();
     let owner = h.owner.clone();
-    h.exec(&owner, update_config(Some(u64::MAX), None)).unwrap();
     let alice = h.addr("alice");
     h.bond(&alice, 10);
+    // u64::MAX used to be accepted and then made every unbond fail on overflow; 100 years
+    // was accepted and kept stake for a century. Each is refused and changes nothing.
+    for period in [u64::MAX, HUNDRED_YEARS, MAX_PERIOD + 1] {
+        let err = h.exec_err(&owner, update_config(Some(period), None));
+        assert_period_out_of_range(err, period);
+        // Also when combined with a valid change of the other field.
+        let err = h.exec_err(&owner, update_config(Some(period), Some(7)));
+        assert_period_out_of_range(err, period);
+    }
+    let config: VaultConfig = h.query(QueryMsg::Config {});
+    assert_eq!(
+        (
+            config.unbonding_period_seconds,
+            config.max_claims_per_address
+        ),
+        (PERIOD, MAX_CLAIMS)
+    );
+
+    // The longest the owner can impose is 60 days, after which the stake comes back.
+    h.exec(&owner, update_config(Some(MAX_PERIOD), None))
+        .unwrap();
+    h.unbond(&alice, 10).unwrap();
+    assert_eq!(
+        h.stake(&alice).claims[0].release_at,
+        h.env.block.time.plus_seconds(MAX_PERIOD)
+    );
+    h.advance(MAX_PERIOD - 1);
+    let err = h.exec_err(&alice, ExecuteMsg::Claim {});
+    assert!(matches!(err, ContractError::NothingToClaim));
+    h.advance(1);
+    let res = h.exec(&alice, ExecuteMsg::Claim {}).unwrap();
+    assert_eq!(
+        bank_sends(&res),
+        vec![(alice.to_string(), Uint128::new(10))]
+    );
+    h.assert_invariants();
+}
+
+#[test]
+fn release_time_is_checked_math() {
+    let now = mock_env().block.time;
+    assert_eq!(
+        release_time(now, MAX_PERIOD).unwrap(),
+        now.plus_seconds(MAX_PERIOD)
+    );
+    // Past the end of the clock (u64 nanoseconds, year 2554): an error, not a wrap or panic.
+    let late = cosmwasm_std::Timestamp::from_nanos(u64::MAX - 1_000_000_000);
+    assert!(matches!(
+        release_time(late, 2),
+        Err(ContractError::Overflow(_))
+    ));
+    assert!(matches!(
+        release_time(now, u64::MAX),
+        Err(ContractError::Overflow(_))
+    ));
+}
+
+#[test]
+fn owner_raising_the_period_does_not_delay_a_claim_already_made() {
+    let mut h = Harness::new();
+    let owner = h.owner.clone();
+    let alice = h.addr("alice");
+    h.bond(&alice, 100);
+    h.unbond(&alice, 40).unwrap();
+    let matures = h.env.block.time.plus_seconds(PERIOD);
+
+    // Right after the unbond, the owner raises the period to the maximum.
+    h.advance(1);
+    h.exec(&owner, update_config(Some(MAX_PERIOD), None))
+        .unwrap();
+    assert_eq!(h.stake(&alice).claims[0].release_at, matures);
+
+    // The claim matures at the period it was made under, not the new one.
+    h.advance(PERIOD - 1);
+    assert_eq!(h.env.block.time, matures);
+    let res = h.exec(&alice, ExecuteMsg::Claim {}).unwrap();
+    assert_eq!(
+        bank_sends(&res),
+        vec![(alice.to_string(), Uint128::new(40))]
+    );
+
+    // Only a claim made after the change waits the new period.
+    h.unbond(&alice, 60).unwrap();
+    assert_eq!(
+        h.stake(&alice).claims[0].release_at,
+        h.env.block.time.plus_seconds(MAX_PERIOD)
+    );
+    h.assert_invariants();
+}
+
+#[test]
+fn owner_lowering_max_claims_cannot_keep_a_provider_from_its_free_stake() {
+    // Worst case for alice: claims outstanding up to the limit, collateral still locked, then
+    // the owner sets the lowest limit and the longest period in one message.
+    let mut h = Harness::new();
+    let owner = h.owner.clone();
+    let alice = h.addr("alice");
+    h.bond(&alice, 1_000);
+    for _ in 0..MAX_CLAIMS {
+        h.unbond(&alice, 100).unwrap();
+        h.advance(10);
+    }
+    h.lock(&alice, 1, 200).unwrap();
+    h.exec(&owner, update_config(Some(MAX_PERIOD), Some(1)))
+        .unwrap();
+    // A limit of 0 would block every unbond for good: refused.
+    let err = h.exec_err(&owner, update_config(None, Some(0)));
+    assert!(matches!(err, ContractError::ZeroMaxClaims));
+
+    // Three claims while the limit is one: every one stays and is paid when it matures.
+    assert_eq!(h.stake(&alice).claims.len(), MAX_CLAIMS as usize);
     let err = h.exec_err(
         &alice,
         ExecuteMsg::Unbond {
             amount: 1u128.into(),
         },
     );
-    assert!(matches!(err, ContractError::Overflow(_)));
+    assert!(matches!(err, ContractError::TooManyClaims { max: 1 }));
+    h.advance(PERIOD);
+    let res = h.exec(&alice, ExecuteMsg::Claim {}).unwrap();
+    assert_eq!(
+        bank_sends(&res),
+        vec![(alice.to_string(), Uint128::new(300))]
+    );
+
+    // One claim holds any amount: all free stake leaves in one unbond, and the collateral
+    // once the market releases it, after the first claim is paid.
+    h.unbond(&alice, 500).unwrap();
+    let market = h.market.clone();
+    h.exec(&market, unlock_msg(&alice, 1)).unwrap();
+    h.advance(MAX_PERIOD);
+    h.exec(&alice, ExecuteMsg::Claim {}).unwrap();
+    h.unbond(&alice, 200).unwrap();
+    h.advance(MAX_PERIOD);
+    h.exec(&alice, ExecuteMsg::Claim {}).unwrap();
+
+    let stake = h.stake(&alice);
+    assert!(stake.bonded.is_zero() && stake.unbonding.is_zero());
+    assert!(
+        h.balance.is_zero(),
+        "everything alice bonded went back to her"
+    );
+    h.assert_invariants();
 }
 
 #[test]

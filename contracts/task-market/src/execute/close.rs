@@ -6,6 +6,8 @@ use opengpu_types::events::{actions, TaskExpired};
 use opengpu_types::market::{CommitmentState, CompetitionModel, TaskInfo, TaskStatus};
 use opengpu_types::TaskId;
 
+use super::consensus;
+use super::payment::pay_to;
 use super::settle::{self, cheapest_offer, close_commitments, first_response_winner};
 use super::submit::ensure_open;
 use crate::state::{load_commitments, load_task, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG};
@@ -43,7 +45,7 @@ pub fn confirm(
         return Err(no_offer());
     };
     let response = Response::new().add_attribute("action", actions::CONFIRM);
-    settle::settle(deps, &config, task, seq, price, env.block.height, response)
+    settle::settle(deps, &config, task, &[seq], price, env.block.height, response)
 }
 
 pub fn finalize(
@@ -75,9 +77,21 @@ pub fn finalize(
             cheapest_offer(deps.storage, &task)?
                 .ok_or_else(|| not_yet("no valid offer: call Expire".into()))?
         }
+        CompetitionModel::Consensus { .. } => {
+            if height <= task.reveals_close_height()
+                && !consensus::all_answered(deps.storage, &task)?
+            {
+                return Err(not_yet(format!(
+                    "committers may reveal until height {}",
+                    task.reveals_close_height()
+                )));
+            }
+            let response = Response::new().add_attribute("action", actions::FINALIZE);
+            return consensus::tally(deps, &config, task, height, response);
+        }
     };
     let response = Response::new().add_attribute("action", actions::FINALIZE);
-    settle::settle(deps, &config, task, winner, price, height, response)
+    settle::settle(deps, &config, task, &[winner], price, height, response)
 }
 
 pub fn expire(
@@ -112,12 +126,12 @@ pub fn expire(
             _ => {}
         }
     }
-    let closing = close_commitments(deps.storage, &config, &task, None, height)?;
+    let closing = close_commitments(deps.storage, &config, &task, &[], height)?;
     task.status = TaskStatus::Expired;
     save_task(deps.storage, &task)?;
     Ok(Response::new()
         .add_attribute("action", actions::EXPIRE)
-        .add_message(settle::send(&task.client, &task.denom, task.budget))
+        .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
         .add_messages(closing.messages)
         .add_event(Event::from(TaskExpired {
             task_id,

@@ -10,6 +10,11 @@ use crate::ContractError;
 
 /// Upper bound on `max_committers`: settlement touches every commitment of a task once.
 pub const MAX_COMMITTERS_LIMIT: u32 = 30;
+/// Upper bound on the reveal and confirm windows (about 5.8 days of 5 s blocks): the owner
+/// cannot make new tasks hold collateral for longer.
+pub const MAX_WINDOW_BLOCKS: u64 = 100_000;
+/// Upper bound on `max_deadline_blocks` (about 58 days of 5 s blocks).
+pub const MAX_DEADLINE_BLOCKS_LIMIT: u64 = 1_000_000;
 
 pub fn instantiate(
     deps: DepsMut,
@@ -118,10 +123,17 @@ fn validate_config(config: &MarketConfig) -> Result<(), ContractError> {
             "deadline bounds need 1 <= min_deadline_blocks <= max_deadline_blocks",
         ));
     }
-    if p.reveal_window_blocks == 0 || p.confirm_window_blocks == 0 {
-        return Err(invalid(
-            "reveal and confirm windows must be at least one block",
-        ));
+    if p.max_deadline_blocks > MAX_DEADLINE_BLOCKS_LIMIT {
+        return Err(invalid(format!(
+            "max_deadline_blocks must be at most {MAX_DEADLINE_BLOCKS_LIMIT}, got {}",
+            p.max_deadline_blocks
+        )));
+    }
+    let windows = [p.reveal_window_blocks, p.confirm_window_blocks];
+    if windows.iter().any(|w| !(1..=MAX_WINDOW_BLOCKS).contains(w)) {
+        return Err(invalid(format!(
+            "reveal and confirm windows must be 1..={MAX_WINDOW_BLOCKS} blocks"
+        )));
     }
     if p.min_collateral.is_zero() {
         return Err(invalid("min_collateral must be at least 1"));

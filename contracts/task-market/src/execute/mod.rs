@@ -2,7 +2,9 @@
 
 pub mod close;
 pub mod config;
+pub mod payment;
 pub mod publish;
 pub mod submit;
 
+mod consensus;
 mod settle;

@@ -4,10 +4,11 @@ use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
 use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::consensus;
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::TaskId;
 
-use super::settle::send;
+use super::payment::pay_to;
 use crate::state::{load_task, save_kernel, save_task, CONFIG, LAST_TASK_ID, WORK_GROUP_SIZES};
 use crate::ContractError;
 
@@ -52,9 +53,30 @@ pub fn publish_task(
         });
     }
     let verifier = VerificationContract(config.verification_addr.clone());
-    if let Verdict::Invalid { reason } = verifier.check_policy(&deps.querier, &new.verification)? {
-        return Err(ContractError::InvalidPolicy { reason });
+    match verifier.check_policy(&deps.querier, &new.verification)? {
+        Verdict::Valid {} => {}
+        Verdict::Invalid { reason } | Verdict::Unmatched { reason } => {
+            return Err(ContractError::InvalidPolicy { reason })
+        }
     }
+    if let VerificationPolicy::Freivalds(spec) = &new.verification {
+        spec.validate_for(&new.kernel)
+            .map_err(|reason| ContractError::InvalidPolicy { reason })?;
+    }
+    let max_committers = match &new.model {
+        CompetitionModel::Consensus {
+            replicas,
+            quorum,
+            tolerance,
+        } => {
+            consensus::validate(*replicas, *quorum, tolerance.as_ref(), params.max_committers)
+                .map_err(|reason| ContractError::InvalidModel { reason })?;
+            *replicas
+        }
+        CompetitionModel::FirstResponse | CompetitionModel::ManualConfirmation => {
+            params.max_committers
+        }
+    };
 
     let id = LAST_TASK_ID.load(deps.storage)? + 1;
     LAST_TASK_ID.save(deps.storage, &id)?;
@@ -69,11 +91,12 @@ pub fn publish_task(
         budget,
         collateral: new.collateral,
         output_sizes,
+        fee_bps: config.fee_bps,
         created_height: height,
         deadline_height: height.saturating_add(new.deadline_blocks),
         reveal_window_blocks: params.reveal_window_blocks,
         confirm_window_blocks: params.confirm_window_blocks,
-        max_committers: params.max_committers,
+        max_committers,
         status: TaskStatus::Open,
         commit_count: 0,
         settlement: None,
@@ -119,7 +142,7 @@ pub fn cancel(
     save_task(deps.storage, &task)?;
     Ok(Response::new()
         .add_attribute("action", actions::CANCEL)
-        .add_message(send(&task.client, &task.denom, task.budget))
+        .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
         .add_event(Event::from(TaskCancelled {
             task_id,
             refund: task.budget,

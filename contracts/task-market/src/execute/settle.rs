@@ -2,12 +2,15 @@
 //! committer's collateral and record each outcome, all in the transaction that closes it.
 //! Every loop here runs over one task's commitments, at most `max_committers` of them.
 
-use cosmwasm_std::{Addr, BankMsg, Coin, CosmosMsg, DepsMut, Event, Response, Storage, Uint128};
+use cosmwasm_std::{CosmosMsg, DepsMut, Event, Response, Storage, Uint128};
 use opengpu_types::events::TaskSettled;
-use opengpu_types::market::{CommitmentState, MarketConfig, Settlement, TaskInfo, TaskStatus};
+use opengpu_types::market::{
+    CommitmentState, MarketConfig, Settlement, Share, TaskInfo, TaskStatus,
+};
 use opengpu_types::registry::{Outcome, RegistryContract};
 use opengpu_types::vault::VaultContract;
 
+use super::payment::{pay, pay_to};
 use crate::state::{load_commitments, save_task, COMMITMENTS};
 use crate::ContractError;
 
@@ -60,7 +63,7 @@ pub fn close_commitments(
     storage: &mut dyn Storage,
     config: &MarketConfig,
     task: &TaskInfo,
-    winner: Option<u32>,
+    winners: &[u32],
     height: u64,
 ) -> Result<Closing, ContractError> {
     let vault = VaultContract(config.vault_addr.clone());
@@ -75,7 +78,7 @@ pub fn close_commitments(
                 closing
                     .messages
                     .push(vault.unlock(&entry.provider, task.id)?);
-                if Some(entry.seq) == winner {
+                if winners.contains(&entry.seq) {
                     Outcome::Won
                 } else {
                     Outcome::Lost
@@ -102,6 +105,8 @@ pub fn close_commitments(
                 Outcome::Lost
             }
             CommitmentState::Rejected { .. }
+            | CommitmentState::Refused { .. }
+            | CommitmentState::Outvoted {}
             | CommitmentState::Forfeited {}
             | CommitmentState::Released {} => continue,
         };
@@ -112,42 +117,46 @@ pub fn close_commitments(
     Ok(closing)
 }
 
-/// Pays commitment `winner_seq` its `price` (less the protocol fee), refunds the rest of the
-/// budget to the client, closes every commitment and marks the task settled.
+/// Pays `price` (less the task's protocol fee) to the commitments `winners`, in equal shares to
+/// each one's payout address fixed at commit; refunds the rest of the budget to the client
+/// (with any indivisible remainder); closes every commitment and marks the task settled.
 pub fn settle(
     deps: DepsMut,
     config: &MarketConfig,
     mut task: TaskInfo,
-    winner_seq: u32,
+    winners: &[u32],
     price: Uint128,
     height: u64,
     response: Response,
 ) -> Result<Response, ContractError> {
-    let winner = COMMITMENTS
-        .load(deps.storage, (task.id, winner_seq))?
-        .provider;
-    let closing = close_commitments(deps.storage, config, &task, Some(winner_seq), height)?;
-    let fee = price.multiply_ratio(u128::from(config.fee_bps), 10_000u128);
-    let paid = price.checked_sub(fee)?;
-    let refund = task.budget.checked_sub(price)?;
-    // A registry that cannot answer must not strand the payment: pay the winner itself.
-    let paid_to = RegistryContract(config.registry_addr.clone())
-        .provider(&deps.querier, &winner)
-        .map(|found| found.provider.payout().clone())
-        .unwrap_or_else(|_| winner.clone());
+    let closing = close_commitments(deps.storage, config, &task, winners, height)?;
+    let fee = price.multiply_ratio(u128::from(task.fee_bps), 10_000u128);
+    let each = price
+        .checked_sub(fee)?
+        .checked_div(Uint128::from(winners.len() as u128))
+        .map_err(|_| ContractError::NoWinner { task_id: task.id })?;
+    let mut shares = Vec::with_capacity(winners.len());
+    for &seq in winners {
+        let entry = COMMITMENTS.load(deps.storage, (task.id, seq))?;
+        shares.push(Share {
+            provider: entry.provider,
+            paid_to: entry.payout,
+            amount: each,
+        });
+    }
+    let paid = each.checked_mul(Uint128::from(shares.len() as u128))?;
+    let refund = task.budget.checked_sub(fee)?.checked_sub(paid)?;
 
     let denom = &task.denom;
-    let transfers = [
-        (&paid_to, paid),
-        (&config.fee_collector, fee),
-        (&task.client, refund),
-    ];
-    let bank_messages = transfers
-        .into_iter()
-        .filter(|(_, amount)| !amount.is_zero())
-        .map(|(to, amount)| send(to, denom, amount))
-        .collect::<Vec<_>>();
+    let mut payments = vec![];
+    for share in &shares {
+        payments.extend(pay(&share.provider, &share.paid_to, denom, share.amount)?);
+    }
+    payments.extend(pay_to(&config.fee_collector, denom, fee)?);
+    payments.extend(pay_to(&task.client, denom, refund)?);
 
+    let first = &shares[0];
+    let (winner, paid_to) = (first.provider.clone(), first.paid_to.clone());
     task.status = TaskStatus::Settled;
     task.settlement = Some(Settlement {
         winner: winner.clone(),
@@ -157,10 +166,11 @@ pub fn settle(
         fee,
         refund,
         height,
+        shares,
     });
     save_task(deps.storage, &task)?;
     Ok(response
-        .add_messages(bank_messages)
+        .add_submessages(payments)
         .add_messages(closing.messages)
         .add_event(Event::from(TaskSettled {
             task_id: task.id,
@@ -169,12 +179,4 @@ pub fn settle(
             fee,
             refund,
         })))
-}
-
-pub fn send(to: &Addr, denom: &str, amount: Uint128) -> CosmosMsg {
-    BankMsg::Send {
-        to_address: to.to_string(),
-        amount: vec![Coin::new(amount, denom)],
-    }
-    .into()
 }

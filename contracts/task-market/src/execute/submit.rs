@@ -1,4 +1,6 @@
-//! The two-phase submission every model shares: commit, then reveal in a later block.
+//! The two-phase submission every model shares: commit, then reveal in a later block (and, in
+//! sealed models, only once commits have closed, so no result is public while anyone could
+//! still commit to copy it).
 
 use cosmwasm_std::{Binary, DepsMut, Env, Event, HexBinary, MessageInfo, Response, Uint128};
 use opengpu_types::commitment::{self, MAX_SALT_BYTES, MIN_SALT_BYTES};
@@ -8,12 +10,13 @@ use opengpu_types::market::{
 };
 use opengpu_types::registry::{Outcome, RegistryContract};
 use opengpu_types::vault::VaultContract;
-use opengpu_types::verification::{Verdict, VerificationContract};
-use opengpu_types::TaskId;
+use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
+use opengpu_types::{freivalds, TaskId};
 
-use super::settle;
+use super::{consensus, settle};
 use crate::state::{
-    load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG, WORK_GROUP_SIZES,
+    load_kernel, load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG,
+    WORK_GROUP_SIZES,
 };
 use crate::ContractError;
 
@@ -79,8 +82,9 @@ pub fn commit(
         seq,
         commitment,
         collateral: task.collateral,
+        payout: registered.provider.payout().clone(),
         committed_height: height,
-        reveal_deadline_height: height.saturating_add(task.reveal_window_blocks),
+        reveal_deadline_height: task.reveal_deadline_for(height),
         state: CommitmentState::Committed {},
     };
     COMMITMENTS.save(deps.storage, (task_id, seq), &entry)?;
@@ -135,6 +139,12 @@ pub fn reveal(
             earliest: entry.committed_height + 1,
         });
     }
+    if task.model.is_sealed() && !task.commits_closed(height) {
+        return Err(ContractError::CommitsStillOpen {
+            task_id,
+            deadline: task.deadline_height,
+        });
+    }
     if height > entry.reveal_deadline_height {
         return Err(ContractError::RevealWindowClosed {
             deadline: entry.reveal_deadline_height,
@@ -148,22 +158,32 @@ pub fn reveal(
             max: MAX_SALT_BYTES,
         });
     }
+    check_price(&task, price)?;
     let digest = commitment::outputs_digest(&outputs);
-    let expected = commitment::commitment(task_id, provider.as_str(), &digest, &salt);
+    let expected = commitment::commitment(task_id, provider.as_str(), &digest, price, &salt);
     if entry.commitment.as_slice() != expected.as_slice() {
         return Err(ContractError::CommitmentMismatch {});
     }
-    check_price(&task, price)?;
 
-    let verdict = VerificationContract(config.verification_addr.clone()).check(
+    let mut verdict = VerificationContract(config.verification_addr.clone()).check(
         &deps.querier,
         &task.verification,
         task.output_sizes.clone(),
         &outputs,
         &digest,
     )?;
+    if let (Verdict::Valid {}, VerificationPolicy::Freivalds(spec)) =
+        (&verdict, &task.verification)
+    {
+        verdict = freivalds_verdict(deps.storage, &task, spec, &entry, &outputs, &digest)?;
+    }
     let mut response = Response::new().add_attribute("action", actions::REVEAL);
     let valid = verdict.is_valid();
+    let outcome = match &verdict {
+        Verdict::Valid {} => "valid",
+        Verdict::Invalid { .. } => "rejected",
+        Verdict::Unmatched { .. } => "refused",
+    };
     match verdict {
         Verdict::Valid {} => {
             entry.state = CommitmentState::Revealed {
@@ -195,6 +215,22 @@ pub fn reveal(
                     )?,
                 );
         }
+        Verdict::Unmatched { reason } => {
+            // The client's hash is its word, not proof: refuse the result, release the stake.
+            entry.state = CommitmentState::Refused {
+                reason: reason.clone(),
+            };
+            response = response
+                .add_attribute("refused", reason)
+                .add_message(VaultContract(config.vault_addr.clone()).unlock(&provider, task_id)?)
+                .add_message(
+                    RegistryContract(config.registry_addr.clone()).record_outcome(
+                        &provider,
+                        task_id,
+                        Outcome::Lost,
+                    )?,
+                );
+        }
     }
     COMMITMENTS.save(deps.storage, (task_id, seq), &entry)?;
     response = response.add_event(Event::from(TaskRevealed {
@@ -202,16 +238,57 @@ pub fn reveal(
         provider: provider.into_string(),
         valid,
         price: price.unwrap_or_default(),
+        outcome: outcome.to_string(),
     }));
 
-    // First Response settles in this transaction as soon as the rules name a winner.
-    if task.model == CompetitionModel::FirstResponse {
-        if let Some(winner) = settle::first_response_winner(deps.storage, &task, height)? {
-            let price = task.budget;
-            response = settle::settle(deps, &config, task, winner, price, height, response)?;
+    // Settle in this transaction as soon as the rules name a winner: First Response's earliest
+    // valid commitment; Consensus once every committer has answered.
+    match task.model {
+        CompetitionModel::FirstResponse => {
+            if let Some(winner) = settle::first_response_winner(deps.storage, &task, height)? {
+                let price = task.budget;
+                response =
+                    settle::settle(deps, &config, task, &[winner], price, height, response)?;
+            }
         }
+        CompetitionModel::Consensus { .. } => {
+            if consensus::all_answered(deps.storage, &task)? {
+                response = consensus::tally(deps, &config, task, height, response)?;
+            }
+        }
+        CompetitionModel::ManualConfirmation => {}
     }
     Ok(response)
+}
+
+/// Freivalds' check of C = A·B, with random vectors seeded by the commitment (fixed before the
+/// provider could know them) and the outputs digest. A failure is proof of a wrong product.
+fn freivalds_verdict(
+    storage: &dyn cosmwasm_std::Storage,
+    task: &TaskInfo,
+    spec: &freivalds::FreivaldsSpec,
+    entry: &CommitmentInfo,
+    outputs: &[Binary],
+    digest: &[u8; 32],
+) -> Result<Verdict, ContractError> {
+    let kernel = load_kernel(storage, task.id)?;
+    let c_index = spec
+        .validate_for(&kernel)
+        .map_err(|reason| ContractError::InvalidPolicy { reason })?;
+    let (a, b) = spec
+        .inputs(&kernel)
+        .ok_or_else(|| ContractError::InvalidPolicy {
+            reason: "freivalds inputs are not input buffers".into(),
+        })?;
+    let seed = freivalds::seed(task.id, entry.commitment.as_slice(), digest);
+    Ok(
+        match freivalds::check(spec, a, b, outputs[c_index].as_slice(), &seed) {
+            Ok(()) => Verdict::Valid {},
+            Err(failure) => Verdict::Invalid {
+                reason: format!("freivalds: {failure}"),
+            },
+        },
+    )
 }
 
 pub(super) fn ensure_open(task: &TaskInfo) -> Result<(), ContractError> {
@@ -225,23 +302,15 @@ pub(super) fn ensure_open(task: &TaskInfo) -> Result<(), ContractError> {
 }
 
 fn check_price(task: &TaskInfo, price: Option<Uint128>) -> Result<(), ContractError> {
-    match (task.model, price) {
-        (CompetitionModel::FirstResponse, None) => Ok(()),
-        (CompetitionModel::FirstResponse, Some(_)) => {
-            Err(ContractError::PriceNotAccepted { model: task.model })
-        }
-        (CompetitionModel::ManualConfirmation, None) => {
-            Err(ContractError::PriceRequired { model: task.model })
-        }
-        (CompetitionModel::ManualConfirmation, Some(price)) if price.is_zero() => {
-            Err(ContractError::ZeroPrice {})
-        }
-        (CompetitionModel::ManualConfirmation, Some(price)) if price > task.budget => {
-            Err(ContractError::PriceAboveBudget {
-                price,
-                budget: task.budget,
-            })
-        }
-        (CompetitionModel::ManualConfirmation, Some(_)) => Ok(()),
+    match (task.model.takes_price(), price) {
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err(ContractError::PriceNotAccepted { model: task.model }),
+        (true, None) => Err(ContractError::PriceRequired { model: task.model }),
+        (true, Some(price)) if price.is_zero() => Err(ContractError::ZeroPrice {}),
+        (true, Some(price)) if price > task.budget => Err(ContractError::PriceAboveBudget {
+            price,
+            budget: task.budget,
+        }),
+        (true, Some(_)) => Ok(()),
     }
 }

@@ -3,8 +3,13 @@
 //! consensus tallies) is a new `VerificationPolicy` variant, a new module here and one new arm
 //! in each match below.
 //!
-//! Checkers return `Err(reason)` for a failed check; the contract turns that into
-//! `Verdict::Invalid { reason }`, which is an answer, not a query error.
+//! Checkers return `Err(reason)` for a failed check; the contract turns that into a verdict,
+//! which is an answer, not a query error: `Invalid` (slash) when the failure is proof from
+//! on-chain data, `Unmatched` (refuse, release) when it rests on the client's word.
+//!
+//! Freivalds' product check needs the inputs and outputs, which never travel here (64 KiB
+//! query cap): the market runs `opengpu_types::freivalds::check` itself at reveal; here a
+//! Freivalds policy is checked for its parameters and the outputs for their shape.
 
 pub mod reference_hash;
 pub mod well_formed;
@@ -30,20 +35,30 @@ pub struct Revealed<'a> {
 /// Whether `policy` is usable; the market asks at publish time.
 pub fn check_policy(policy: &VerificationPolicy) -> CheckResult {
     match policy {
-        VerificationPolicy::WellFormed {} => Ok(()),
+        VerificationPolicy::Unverified {} => Ok(()),
         VerificationPolicy::ReferenceHash { sha256 } => reference_hash::check_policy(sha256),
+        VerificationPolicy::Freivalds(spec) => spec.validate(),
     }
 }
 
 /// Whether `revealed` satisfies `policy`. The caller checks the policy first: a malformed
 /// policy says nothing about the result.
-pub fn check(policy: &VerificationPolicy, revealed: Revealed) -> CheckResult {
+pub fn check(policy: &VerificationPolicy, revealed: Revealed) -> Verdict {
+    if let Err(reason) = well_formed::check(revealed) {
+        return Verdict::Invalid { reason };
+    }
     match policy {
-        VerificationPolicy::WellFormed {} => well_formed::check(revealed),
-        VerificationPolicy::ReferenceHash { sha256 } => reference_hash::check(sha256, revealed),
+        VerificationPolicy::Unverified {} | VerificationPolicy::Freivalds(_) => Verdict::Valid {},
+        VerificationPolicy::ReferenceHash { sha256 } => {
+            match reference_hash::check(sha256, revealed) {
+                Ok(()) => Verdict::Valid {},
+                Err(reason) => Verdict::Unmatched { reason },
+            }
+        }
     }
 }
 
+/// A policy check's verdict: a malformed policy is `Invalid`.
 pub fn verdict(result: CheckResult) -> Verdict {
     match result {
         Ok(()) => Verdict::Valid {},

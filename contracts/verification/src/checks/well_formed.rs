@@ -1,5 +1,5 @@
-//! `WellFormed`: one buffer per declared output, each exactly its declared size. Every other
-//! policy runs this first.
+//! Well-formed outputs: one buffer per declared output, each exactly its declared size. Every
+//! policy runs this first; `Unverified` runs nothing else.
 
 use super::{CheckResult, Revealed};
 

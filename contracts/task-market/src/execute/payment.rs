@@ -1,0 +1,134 @@
+//! Every payment the market makes, and the claims that keep a refused payment from blocking a
+//! task. A payment is a submessage replied to on error only: when the bank refuses it (on
+//! wasmd, a send to a blocked module address), its reply credits the amount to a claim that
+//! the beneficiary withdraws later, and the transaction that closes the task still succeeds.
+//! So no payee's choice can block settlement, expiry or cancel.
+
+use cosmwasm_std::{
+    from_json, to_json_binary, Addr, BankMsg, Coin, DepsMut, Env, Event, MessageInfo, Reply,
+    Response, StdResult, SubMsg, SubMsgResult, Uint128,
+};
+use opengpu_types::events::{actions, ClaimCredited, ClaimWithdrawn};
+
+use crate::state::{CLAIMS, CLAIM_TOTALS};
+use crate::ContractError;
+
+/// The one reply id: a refused payment.
+pub const PAYMENT_REFUSED: u64 = 1;
+
+/// What a refused payment's reply needs to credit the claim; carried in the payload.
+#[cosmwasm_schema::cw_serde]
+struct RefusedPayment {
+    beneficiary: Addr,
+    recipient: Addr,
+    denom: String,
+    amount: Uint128,
+}
+
+/// Pays `amount` of `denom` to `recipient` on behalf of `beneficiary`, who may withdraw it as
+/// a claim should the bank refuse it. `None` for a zero amount.
+pub fn pay(
+    beneficiary: &Addr,
+    recipient: &Addr,
+    denom: &str,
+    amount: Uint128,
+) -> StdResult<Option<SubMsg>> {
+    if amount.is_zero() {
+        return Ok(None);
+    }
+    let send = BankMsg::Send {
+        to_address: recipient.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    };
+    let payload = to_json_binary(&RefusedPayment {
+        beneficiary: beneficiary.clone(),
+        recipient: recipient.clone(),
+        denom: denom.to_string(),
+        amount,
+    })?;
+    Ok(Some(
+        SubMsg::reply_on_error(send, PAYMENT_REFUSED).with_payload(payload),
+    ))
+}
+
+/// Pays `amount` to `to` itself (the beneficiary is the recipient).
+pub fn pay_to(to: &Addr, denom: &str, amount: Uint128) -> StdResult<Option<SubMsg>> {
+    pay(to, to, denom, amount)
+}
+
+/// The reply to a refused payment: the bank undid the send, so the coins are still here;
+/// they become the beneficiary's claim.
+pub fn payment_refused(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    if reply.id != PAYMENT_REFUSED {
+        return Err(ContractError::UnknownReply { id: reply.id });
+    }
+    let SubMsgResult::Err(error) = reply.result else {
+        return Err(ContractError::UnknownReply { id: reply.id });
+    };
+    let refused: RefusedPayment = from_json(&reply.payload)?;
+    credit(
+        deps,
+        &refused.beneficiary,
+        &refused.denom,
+        refused.amount,
+    )?;
+    Ok(Response::new()
+        .add_attribute("action", actions::PAYOUT_REFUSED)
+        .add_attribute("error", error)
+        .add_event(Event::from(ClaimCredited {
+            beneficiary: refused.beneficiary.into_string(),
+            recipient: refused.recipient.into_string(),
+            denom: refused.denom,
+            amount: refused.amount,
+        })))
+}
+
+fn credit(deps: DepsMut, beneficiary: &Addr, denom: &str, amount: Uint128) -> StdResult<()> {
+    let owed = CLAIMS
+        .may_load(deps.storage, (beneficiary, denom))?
+        .unwrap_or_default();
+    CLAIMS.save(deps.storage, (beneficiary, denom), &owed.checked_add(amount)?)?;
+    let total = CLAIM_TOTALS.may_load(deps.storage, denom)?.unwrap_or_default();
+    CLAIM_TOTALS.save(deps.storage, denom, &total.checked_add(amount)?)
+}
+
+/// The beneficiary withdraws its whole claim in `denom` to `recipient` (itself when unset).
+/// A plain send: should the bank refuse this one too, the withdrawal fails and the claim stays.
+pub fn withdraw_claim(
+    deps: DepsMut,
+    info: MessageInfo,
+    denom: String,
+    recipient: Option<String>,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let beneficiary = info.sender;
+    let recipient = match recipient {
+        Some(addr) => deps.api.addr_validate(&addr)?,
+        None => beneficiary.clone(),
+    };
+    let amount = CLAIMS
+        .may_load(deps.storage, (&beneficiary, &denom))?
+        .ok_or_else(|| ContractError::NoClaim {
+            address: beneficiary.to_string(),
+            denom: denom.clone(),
+        })?;
+    CLAIMS.remove(deps.storage, (&beneficiary, &denom));
+    let total = CLAIM_TOTALS.load(deps.storage, &denom)?.checked_sub(amount)?;
+    if total.is_zero() {
+        CLAIM_TOTALS.remove(deps.storage, &denom);
+    } else {
+        CLAIM_TOTALS.save(deps.storage, &denom, &total)?;
+    }
+    Ok(Response::new()
+        .add_attribute("action", actions::WITHDRAW_CLAIM)
+        .add_message(BankMsg::Send {
+            to_address: recipient.to_string(),
+            amount: vec![Coin::new(amount, denom.clone())],
+        })
+        .add_event(Event::from(ClaimWithdrawn {
+            beneficiary: beneficiary.into_string(),
+            recipient: recipient.into_string(),
+            denom,
+            amount,
+        })))
+}
