@@ -61,14 +61,17 @@ pub async fn run(args: &ChainArgs, provider_name: &str) -> anyhow::Result<()> {
         tx.gas_wanted,
     ));
 
-    // Any well-formed output does under the well-formed policy; its content does not change gas.
+    // Any right-sized output passes the unverified policy; its content does not change gas.
     let outputs = vec![Binary::from(vec![0xA5u8; OUTPUT_BYTES as usize])];
     let salt = HexBinary::from(vec![7u8; 32]);
     let digest = outputs_digest(&outputs);
+    // No price: First Response (the price is inside the commitment only under Manual
+    // Confirmation).
     let hash = commitment(
         published.task_id,
         &provider.address(),
         &digest,
+        None,
         salt.as_slice(),
     );
     let commit = ExecuteMsg::Commit {

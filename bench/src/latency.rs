@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::Coin;
+use cosmwasm_std::{Binary, Coin, HexBinary};
 use opengpu_client::Opengpu;
 use opengpu_examples::{Example, ExampleTask};
+use opengpu_types::commitment::outputs_digest;
 use opengpu_types::kernel::Requirements;
 use opengpu_types::market::{CompetitionModel, ExecuteMsg, TaskStatus};
 use opengpu_types::verification::VerificationPolicy;
@@ -35,12 +36,18 @@ pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow:
     let mut samples = Vec::new();
     for seed in 0..tasks as u64 {
         let example = ExampleTask::new(Example::HashChain, SIZE, seed)?;
+        // The hash chain is bit-exact, so the CPU reference's digest checks the result: a
+        // decisive policy, as First Response needs (the daemon skips unverified First
+        // Response tasks unless told otherwise).
+        let reference: Vec<Binary> = example.reference().into_iter().map(Binary::from).collect();
         let publish = ExecuteMsg::PublishTask {
             kernel: example.kernel(),
             requirements: Requirements::default(),
             collateral: cosmwasm_std::Uint128::new(1_000),
             deadline_blocks: 100,
-            verification: VerificationPolicy::Unverified {},
+            verification: VerificationPolicy::ReferenceHash {
+                sha256: HexBinary::from(outputs_digest(&reference).to_vec()),
+            },
             model: CompetitionModel::FirstResponse,
         };
         let started = Instant::now();
@@ -93,11 +100,13 @@ pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow:
 
     println!("## Publish -> settled latency\n");
     println!(
-        "{} First Response tasks (hash-chain example, {SIZE} elements) published one after \
-         another by `client` on `{}`, served by one `opengpu-provider`. Blocks: settlement height \
+        "{} First Response tasks (hash-chain example, {SIZE} elements, verified by the \
+         reference hash of its CPU result) published one after another by `client` on `{}`, \
+         served by one `opengpu-provider`. Blocks: settlement height \
          minus publish height. ms: from broadcasting the publish until the settled task was \
          seen (polled every {} ms). Provider overhead: the daemon's own time from receiving \
-         the event to broadcasting the commit, kernel time excluded (from its log, {} of {} tasks).\n",
+         the event to broadcasting the commit, kernel time excluded, its self-check of the \
+         result included (from its log, {} of {} tasks).\n",
         samples.len(),
         chain.deployment.chain_id,
         POLL.as_millis(),

@@ -89,21 +89,31 @@ pub struct PolicySection {
     pub deadline_margin_blocks: u64,
     /// Largest collateral accepted for one task (stake denom); unlimited when unset.
     pub max_collateral: Option<Uint128>,
+    /// Take First Response tasks published `Unverified {}` (sizes-only check). Off by default:
+    /// under First Response a placeholder committed early wins such a task, so the work is
+    /// likely wasted. Manual Confirmation and Consensus tasks are taken either way (the
+    /// client's confirmation, or the agreement of the replicas, is their check).
+    #[serde(default)]
+    pub accept_unverified: bool,
 }
 
-/// A competition model as written in the config file.
+/// A competition model as written in the config file: the kind only (`consensus` serves
+/// every Consensus task, whatever its replicas, quorum and tolerance).
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelName {
     FirstResponse,
     ManualConfirmation,
+    Consensus,
 }
 
-impl From<ModelName> for CompetitionModel {
-    fn from(name: ModelName) -> Self {
-        match name {
-            ModelName::FirstResponse => CompetitionModel::FirstResponse,
-            ModelName::ManualConfirmation => CompetitionModel::ManualConfirmation,
+impl ModelName {
+    /// The kind of a task's model.
+    pub fn of(model: &CompetitionModel) -> ModelName {
+        match model {
+            CompetitionModel::FirstResponse => ModelName::FirstResponse,
+            CompetitionModel::ManualConfirmation => ModelName::ManualConfirmation,
+            CompetitionModel::Consensus { .. } => ModelName::Consensus,
         }
     }
 }
@@ -228,11 +238,8 @@ impl Config {
         Ok(())
     }
 
-    pub fn serves(&self, model: CompetitionModel) -> bool {
-        self.policy
-            .models
-            .iter()
-            .any(|m| CompetitionModel::from(*m) == model)
+    pub fn serves(&self, model: &CompetitionModel) -> bool {
+        self.policy.models.contains(&ModelName::of(model))
     }
 }
 
@@ -260,7 +267,11 @@ fn default_max_backoff() -> Duration {
     Duration::from_secs(30)
 }
 fn default_models() -> Vec<ModelName> {
-    vec![ModelName::FirstResponse, ModelName::ManualConfirmation]
+    vec![
+        ModelName::FirstResponse,
+        ModelName::ManualConfirmation,
+        ModelName::Consensus,
+    ]
 }
 fn default_concurrency() -> usize {
     1
@@ -301,8 +312,34 @@ mod tests {
         let config = Config::load(&path).unwrap();
         assert_eq!(config.executor.time_limit, Duration::from_secs(60));
         assert!(config.chain.deployment.starts_with(dir.path()));
-        assert!(config.serves(CompetitionModel::FirstResponse));
+        assert!(config.serves(&CompetitionModel::FirstResponse));
+        assert!(config.serves(&CompetitionModel::Consensus {
+            replicas: 3,
+            quorum: 2,
+            tolerance: None,
+        }));
+        assert!(!config.policy.accept_unverified);
         assert_eq!(config.policy.price_floor["ustake"], Uint128::new(1000));
+    }
+
+    #[test]
+    fn models_and_the_unverified_switch_are_read() {
+        let text = EXAMPLE
+            .replace(
+                r#"models = ["first_response", "manual_confirmation", "consensus"]"#,
+                r#"models = ["manual_confirmation"]"#,
+            )
+            .replace("# accept_unverified = false", "accept_unverified = true");
+        let (_dir, path) = write(&text);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.policy.models, vec![ModelName::ManualConfirmation]);
+        assert!(config.policy.accept_unverified);
+        assert!(!config.serves(&CompetitionModel::FirstResponse));
+
+        let text = EXAMPLE.replace(r#""consensus"]"#, r#""consensus", "auction"]"#);
+        let (_dir, path) = write(&text);
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("auction"), "{err}");
     }
 
     #[test]

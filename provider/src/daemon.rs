@@ -135,6 +135,8 @@ impl Daemon {
             Outcome::Lost => metrics.tasks_lost.inc(),
             Outcome::Failed(reason) => metrics.failed(reason),
             Outcome::Dropped(reason) => metrics.dropped(reason),
+            Outcome::Refused(reason) => metrics.refused(reason),
+            Outcome::Slashed(reason) => metrics.slashed(reason),
             Outcome::Abandoned => {}
         }
         tracing::info!(task_id, ?outcome, "task done");
@@ -198,8 +200,19 @@ impl Daemon {
             // Committed before a restart: finish that work rather than take it again.
             let start = match (mine.state, shared.store.load(task_id)?) {
                 (CommitmentState::Committed {}, Some(plan)) => Start::Reveal(plan),
+                // Valid: a First Response order, an offer or a tally may still pay it.
                 (CommitmentState::Revealed { .. }, _) => Start::AwaitSettlement,
-                _ => {
+                // No usable plan (lost, or set aside as unopenable), or already decided:
+                // refused, rejected or outvoted, forfeited, released.
+                (CommitmentState::Committed {}, None)
+                | (
+                    CommitmentState::Rejected { .. }
+                    | CommitmentState::Refused { .. }
+                    | CommitmentState::Outvoted {}
+                    | CommitmentState::Forfeited {}
+                    | CommitmentState::Released {},
+                    _,
+                ) => {
                     state.finished.insert(task_id);
                     return Ok(());
                 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use cosmwasm_std::{Binary, HexBinary};
 use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
-use opengpu_types::commitment::{commitment, outputs_digest};
+use opengpu_types::commitment::commitment;
 use opengpu_types::market::{
     CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse, TaskStatus,
 };
@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::daemon::Reservations;
 use crate::executor::Backend;
 use crate::metrics::{stage, Metrics};
+use crate::selfcheck;
 use crate::signer::SignerHandle;
 use crate::store::{PlanStore, RevealPlan};
 
@@ -60,6 +61,11 @@ pub enum Outcome {
     /// Taken but never committed: the task ended first or the kernel failed.
     Dropped(&'static str),
     Failed(&'static str),
+    /// Run, but the result failed the task's own check: never committed.
+    Refused(&'static str),
+    /// Committed, and the market took the collateral: `rejected` (proven wrong at reveal),
+    /// `outvoted` (outside the Consensus majority) or `forfeited` (not revealed in time).
+    Slashed(&'static str),
     /// Stopped by shutdown; a saved reveal plan resumes it on restart.
     Abandoned,
 }
@@ -138,6 +144,50 @@ async fn fresh(
     if cancel.task_ended.is_cancelled() {
         return Ok(Outcome::Dropped("ended_during_run"));
     }
+    let mut outputs = output.outputs;
+    let corrupt = corrupt_output_requested();
+    if corrupt {
+        let done = selfcheck::corrupt_first_element(&mut outputs);
+        tracing::warn!(
+            corrupted = done,
+            "fail point provider::corrupt_output: element 0 of output 0 corrupted, self-check \
+             skipped; committing a wrong result"
+        );
+    }
+    let outputs: Vec<Binary> = outputs.into_iter().map(Binary::from).collect();
+    let mut salt = vec![0u8; SALT_BYTES];
+    OsRng.fill_bytes(&mut salt);
+    // The price is inside the commitment (sealed offers): the plan keeps it for the reveal.
+    let plan = RevealPlan::new(task_id, outputs, HexBinary::from(salt), offer);
+    let digest = plan.outputs_digest();
+    let commitment = commitment(
+        task_id,
+        shared.address(),
+        &digest,
+        plan.offer,
+        plan.salt.as_slice(),
+    );
+    if !corrupt {
+        // The Freivalds vectors come from the commitment: check now, before it goes out.
+        // (Verification and output sizes are fixed at publish: the first read has them.)
+        let checked_at = Instant::now();
+        let (outputs, info, kernel) = (plan.outputs.clone(), task.task, task.kernel);
+        let verdict = tokio::task::spawn_blocking(move || {
+            selfcheck::check(&info, &kernel, &outputs, &commitment, &digest)
+        })
+        .await?;
+        shared
+            .metrics
+            .observe(stage::SELF_CHECK, checked_at.elapsed());
+        if let Err(refusal) = verdict {
+            tracing::error!(
+                reason = refusal.label(),
+                "result fails the task's own check; not committing: {refusal}"
+            );
+            return Ok(Outcome::Refused(refusal.label()));
+        }
+    }
+    // The task is read again last: the run and the check took time.
     let current = shared.market().task(task_id).await?.task;
     if let Some(reason) = not_committable(&current) {
         return Ok(Outcome::Dropped(reason));
@@ -146,18 +196,6 @@ async fn fresh(
     if height >= current.deadline_height {
         return Ok(Outcome::Dropped("deadline_passed_during_run"));
     }
-
-    let outputs: Vec<Binary> = output.outputs.into_iter().map(Binary::from).collect();
-    let mut salt = vec![0u8; SALT_BYTES];
-    OsRng.fill_bytes(&mut salt);
-    let plan = RevealPlan {
-        task_id,
-        outputs,
-        salt: HexBinary::from(salt),
-        offer,
-    };
-    let digest = outputs_digest(&plan.outputs);
-    let commitment = commitment(task_id, shared.address(), &digest, plan.salt.as_slice());
     shared.store.save(&plan)?; // never a commit without its reveal plan on disk
 
     let commit = ExecuteMsg::Commit {
@@ -202,6 +240,14 @@ async fn fresh(
     reveal_and_settle(shared, plan, cancel).await
 }
 
+/// Fail point `provider::corrupt_output` (feature `failpoints`,
+/// `FAILPOINTS=provider::corrupt_output=return`): commit a wrong result, unchecked, so the
+/// end-to-end tests see the chain slash it.
+fn corrupt_output_requested() -> bool {
+    fail::fail_point!("provider::corrupt_output", |_| true);
+    false
+}
+
 /// Why a task can no longer take a commit, if it cannot.
 fn not_committable(task: &TaskInfo) -> Option<&'static str> {
     match task.status {
@@ -221,7 +267,7 @@ async fn reveal_and_settle(
     if task.status.is_final() {
         // Someone won first (or the task expired): the commitment is released or forfeited.
         shared.store.remove(task_id);
-        return Ok(judge(&task, shared.address()));
+        return judge(shared, &task).await;
     }
     let mine = shared
         .market()
@@ -237,6 +283,14 @@ async fn reveal_and_settle(
         shared.store.remove(task_id);
         return await_settlement(shared, task_id, cancel).await;
     }
+    if mine.commitment.as_slice() != plan.commitment(shared.address()).as_slice() {
+        shared.store.set_aside(
+            task_id,
+            "it does not open this provider's commitment on chain (another key, or another \
+             commitment recipe); the collateral is forfeited when the reveal window closes",
+        );
+        return Ok(Outcome::Failed("plan_mismatch"));
+    }
     if shared.chain.height().await? > mine.reveal_deadline_height {
         shared.store.remove(task_id);
         tracing::error!(
@@ -244,6 +298,11 @@ async fn reveal_and_settle(
             "reveal window missed"
         );
         return Ok(Outcome::Failed("reveal_window_missed"));
+    }
+    if task.model.is_sealed() {
+        if let Some(outcome) = wait_for_commits_closed(shared, task_id, cancel).await? {
+            return Ok(outcome);
+        }
     }
     // Fault injection for the end-to-end tests (feature `failpoints`): give up here, as a
     // crash between commit and reveal would, keeping the plan on disk.
@@ -278,7 +337,7 @@ async fn reveal_and_settle(
         let task = shared.market().task(task_id).await?.task;
         if task.status.is_final() {
             shared.store.remove(task_id);
-            return Ok(judge(&task, shared.address()));
+            return judge(shared, &task).await;
         }
         if attempt >= REVEAL_ATTEMPTS || height >= mine.reveal_deadline_height {
             tracing::error!(
@@ -297,12 +356,59 @@ async fn reveal_and_settle(
     shared.store.remove(task_id);
     let revealed =
         tx.event::<opengpu_types::events::TaskRevealed>(Some(&shared.contracts.task_market))?;
-    if revealed.as_ref().is_some_and(|r| !r.valid) {
-        tracing::error!("reveal rejected by verification: collateral slashed");
-        return Ok(Outcome::Failed("result_rejected"));
+    match revealed.as_ref().map(|r| r.outcome.as_str()) {
+        Some("rejected") => {
+            tracing::error!("reveal rejected by verification: collateral slashed");
+            return Ok(Outcome::Slashed("rejected"));
+        }
+        Some("refused") => {
+            tracing::error!(
+                "reveal refused: no match with the client's reference hash (collateral released)"
+            );
+            return Ok(Outcome::Failed("result_refused"));
+        }
+        _ => {}
     }
     tracing::info!(height = tx.height, "revealed");
     await_settlement(shared, task_id, cancel).await
+}
+
+/// Sealed models: the market takes reveals only once commits have closed (deadline passed
+/// or every slot taken), so that no result is public while someone could still commit to
+/// copy it. Waits for that; `Some` when the job ends instead.
+async fn wait_for_commits_closed(
+    shared: &Shared,
+    task_id: TaskId,
+    cancel: &Stops,
+) -> anyhow::Result<Option<Outcome>> {
+    let mut announced = false;
+    loop {
+        let task = shared.market().task(task_id).await?.task;
+        if task.status.is_final() {
+            shared.store.remove(task_id);
+            return judge(shared, &task).await.map(Some);
+        }
+        let height = shared.chain.height().await?;
+        if task.commits_closed(height) {
+            return Ok(None);
+        }
+        if !announced {
+            announced = true;
+            tracing::info!(
+                model = %task.model,
+                deadline = task.deadline_height,
+                committed = task.commit_count,
+                slots = task.max_committers,
+                reveal_by = task.reveals_close_height(),
+                "sealed: revealing once commits close"
+            );
+        }
+        tokio::select! {
+            // The plan stays on disk: a restart reveals it.
+            _ = cancel.shutdown.cancelled() => return Ok(Some(Outcome::Abandoned)),
+            _ = tokio::time::sleep(SETTLE_POLL) => {}
+        }
+    }
 }
 
 /// Waits for the task to settle, finalizing it when the rules allow and nobody else has.
@@ -314,7 +420,7 @@ async fn await_settlement(
     loop {
         let task = shared.market().task(task_id).await?.task;
         if task.status.is_final() {
-            return Ok(judge(&task, shared.address()));
+            return judge(shared, &task).await;
         }
         let height = shared.chain.height().await?;
         if let Some(at) = finalize_height(shared, &task).await? {
@@ -343,6 +449,9 @@ async fn await_settlement(
 async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Option<u64>> {
     Ok(match task.model {
         CompetitionModel::ManualConfirmation => Some(task.confirm_deadline_height()),
+        // The reveal that answers the last committer tallies by itself; otherwise the tally
+        // is due once the reveal phase is over.
+        CompetitionModel::Consensus { .. } => Some(task.reveals_close_height()),
         CompetitionModel::FirstResponse => {
             // Settles once every earlier committer's reveal window is over.
             let commitments = shared.market().commitments(task.id).await?;
@@ -361,9 +470,85 @@ async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Opt
     })
 }
 
-fn judge(task: &TaskInfo, me: &str) -> Outcome {
-    match &task.settlement {
-        Some(settlement) if settlement.winner.as_str() == me => Outcome::Won,
-        _ => Outcome::Lost,
+/// What a final task meant for this provider: paid (alone or as one of a Consensus group),
+/// slashed, or neither.
+async fn judge(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Outcome> {
+    let me = shared.address();
+    if let Some(settlement) = &task.settlement {
+        if settlement.winner.as_str() == me
+            || settlement.shares.iter().any(|s| s.provider.as_str() == me)
+        {
+            return Ok(Outcome::Won);
+        }
+    }
+    let mine = shared
+        .market()
+        .commitments(task.id)
+        .await?
+        .into_iter()
+        .find(|c| c.provider.as_str() == me);
+    Ok(mine.map_or(Outcome::Lost, |c| outcome_of(&c.state)))
+}
+
+/// The outcome of a commitment of a task that is not paid to this provider.
+fn outcome_of(state: &CommitmentState) -> Outcome {
+    match state {
+        CommitmentState::Rejected { .. } => Outcome::Slashed("rejected"),
+        CommitmentState::Outvoted {} => Outcome::Slashed("outvoted"),
+        CommitmentState::Forfeited {} => Outcome::Slashed("forfeited"),
+        // No match with the client's reference hash: collateral released, not paid.
+        CommitmentState::Refused { .. } => Outcome::Failed("result_refused"),
+        CommitmentState::Committed {}
+        | CommitmentState::Revealed { .. }
+        | CommitmentState::Released {} => Outcome::Lost,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::{HexBinary, Uint128};
+
+    use super::*;
+
+    #[test]
+    fn outvoted_rejected_and_forfeited_commitments_count_as_slashed() {
+        let cases = [
+            (
+                CommitmentState::Rejected {
+                    reason: "freivalds".into(),
+                },
+                Outcome::Slashed("rejected"),
+            ),
+            (CommitmentState::Outvoted {}, Outcome::Slashed("outvoted")),
+            (CommitmentState::Forfeited {}, Outcome::Slashed("forfeited")),
+            (
+                CommitmentState::Refused {
+                    reason: "no match".into(),
+                },
+                Outcome::Failed("result_refused"),
+            ),
+            (CommitmentState::Released {}, Outcome::Lost),
+            (
+                CommitmentState::Revealed {
+                    outputs_digest: HexBinary::from(vec![0; 32]),
+                    price: Some(Uint128::new(3)),
+                    height: 9,
+                },
+                Outcome::Lost,
+            ),
+        ];
+        for (state, outcome) in cases {
+            assert_eq!(outcome_of(&state), outcome, "{state:?}");
+        }
+    }
+
+    #[cfg(feature = "failpoints")]
+    #[test]
+    fn the_corrupt_output_fail_point_is_off_unless_configured() {
+        assert!(!corrupt_output_requested());
+        fail::cfg("provider::corrupt_output", "return").unwrap();
+        assert!(corrupt_output_requested());
+        fail::remove("provider::corrupt_output");
+        assert!(!corrupt_output_requested());
     }
 }

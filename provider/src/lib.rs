@@ -6,7 +6,8 @@
 //! ```
 //!
 //! - [`config`]: the TOML file; [`cli`]: the subcommands; [`daemon`]: the main loop;
-//!   [`job`]: one task from slot to settlement; [`store`]: reveal plans kept across restarts.
+//!   [`job`]: one task from slot to settlement; [`selfcheck`]: the task's own check, run on
+//!   a result before it is committed; [`store`]: reveal plans kept across restarts.
 
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod job;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
+pub mod selfcheck;
 pub mod signer;
 pub mod source;
 pub mod store;

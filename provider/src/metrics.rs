@@ -20,6 +20,8 @@ pub mod stage {
     pub const QUEUE: &str = "queue";
     /// Kernel run in the worker, compilation included.
     pub const EXECUTE: &str = "execute";
+    /// The task's own check (reference hash, Freivalds) on the result before committing.
+    pub const SELF_CHECK: &str = "self_check";
     /// Task taken until its commit was broadcast, kernel time excluded: the provider's own
     /// overhead.
     pub const OVERHEAD_TO_COMMIT: &str = "overhead_to_commit";
@@ -39,6 +41,8 @@ pub struct Metrics {
     pub tasks_lost: IntCounter,
     pub tasks_failed: IntCounterVec,
     pub tasks_dropped: IntCounterVec,
+    pub tasks_refused: IntCounterVec,
+    pub tasks_slashed: IntCounterVec,
     pub tasks_in_flight: IntGauge,
     pub reconnects: IntCounter,
     pub stage_seconds: HistogramVec,
@@ -102,6 +106,16 @@ impl Metrics {
                 "Tasks taken, then let go before committing because the chain moved on, by reason",
                 "reason",
             ),
+            tasks_refused: counter_vec(
+                "tasks_refused_total",
+                "Tasks run, then not committed because the result failed the task's own check, by reason",
+                "reason",
+            ),
+            tasks_slashed: counter_vec(
+                "tasks_slashed_total",
+                "Commitments whose collateral the market took, by reason",
+                "reason",
+            ),
             reconnects: counter("reconnects_total", "Websocket reconnections"),
             tasks_in_flight,
             stage_seconds,
@@ -119,6 +133,14 @@ impl Metrics {
 
     pub fn dropped(&self, reason: &str) {
         self.tasks_dropped.with_label_values(&[reason]).inc();
+    }
+
+    pub fn refused(&self, reason: &str) {
+        self.tasks_refused.with_label_values(&[reason]).inc();
+    }
+
+    pub fn slashed(&self, reason: &str) {
+        self.tasks_slashed.with_label_values(&[reason]).inc();
     }
 
     pub fn observe(&self, stage: &str, elapsed: std::time::Duration) {
@@ -188,6 +210,8 @@ mod tests {
         metrics.skipped("price_below_floor");
         metrics.skipped("price_below_floor");
         metrics.failed("compile_error");
+        metrics.refused("freivalds_failed");
+        metrics.slashed("outvoted");
         metrics.observe(stage::EXECUTE, std::time::Duration::from_millis(30));
         let text = metrics.render();
         assert!(
@@ -196,6 +220,14 @@ mod tests {
         );
         assert!(
             text.contains("opengpu_provider_tasks_failed_total{reason=\"compile_error\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("opengpu_provider_tasks_refused_total{reason=\"freivalds_failed\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("opengpu_provider_tasks_slashed_total{reason=\"outvoted\"} 1"),
             "{text}"
         );
         assert!(text.contains("opengpu_provider_stage_seconds_count{stage=\"execute\"} 1"));

@@ -7,16 +7,21 @@ use cosmwasm_std::Uint128;
 use opengpu_types::kernel::Kernel;
 use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
 use opengpu_types::registry::DeviceInfo;
+use opengpu_types::verification::VerificationPolicy;
+
+use crate::config::ModelName;
 
 /// The provider's standing rules (from the config).
 #[derive(Clone, Debug)]
 pub struct Rules {
-    pub models: Vec<CompetitionModel>,
+    pub models: Vec<ModelName>,
     pub price_floor: BTreeMap<String, Uint128>,
     pub max_collateral: Option<Uint128>,
     pub deadline_margin_blocks: u64,
     /// Running plus queued tasks at most.
     pub max_in_flight: usize,
+    /// Take First Response tasks whose verification is `Unverified {}`.
+    pub accept_unverified: bool,
 }
 
 /// The moment's facts.
@@ -35,7 +40,8 @@ pub struct Situation<'a> {
 /// A task the provider will run, and the price it will ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Take {
-    /// The offer under Manual Confirmation: the floor, which is at most the budget.
+    /// The offer under Manual Confirmation: the floor, which is at most the budget. It goes
+    /// inside the commitment, so the reveal must carry this same price.
     pub offer: Option<Uint128>,
 }
 
@@ -46,10 +52,13 @@ pub enum Skip {
     NotOpen(TaskStatus),
     #[error("already committed to this task")]
     AlreadyCommitted,
+    /// Every slot is taken (under Consensus there are only `replicas`).
     #[error("task has all {0} committers it allows")]
     CommittersFull(u32),
     #[error("competition model {0} is not served")]
     ModelNotServed(CompetitionModel),
+    #[error("unverified First Response task: a placeholder committed earlier would win it")]
+    Unverified,
     #[error("payment denom {0} has no price floor")]
     DenomNotAccepted(String),
     #[error("payment {budget}{denom} is below the floor {floor}{denom}")]
@@ -81,6 +90,7 @@ impl Skip {
             Skip::AlreadyCommitted => "already_committed",
             Skip::CommittersFull(_) => "committers_full",
             Skip::ModelNotServed(_) => "model_not_served",
+            Skip::Unverified => "unverified",
             Skip::DenomNotAccepted(_) => "denom_not_accepted",
             Skip::PriceBelowFloor { .. } => "price_below_floor",
             Skip::DeviceUnfit(_) => "device_unfit",
@@ -105,8 +115,18 @@ impl Rules {
         if task.commit_count >= task.max_committers {
             return Err(Skip::CommittersFull(task.max_committers));
         }
-        if !self.models.contains(&task.model) {
+        if !self.models.contains(&ModelName::of(&task.model)) {
             return Err(Skip::ModelNotServed(task.model));
+        }
+        // Under First Response the earliest valid commitment wins, and with no check any
+        // right-sized bytes are valid: a placeholder committed in the publish block beats
+        // every honest result. Sealed models have their own check (the client's confirmation,
+        // the replicas' agreement), so only First Response is refused.
+        if matches!(task.verification, VerificationPolicy::Unverified {})
+            && task.model == CompetitionModel::FirstResponse
+            && !self.accept_unverified
+        {
+            return Err(Skip::Unverified);
         }
         let floor = *self
             .price_floor
@@ -149,27 +169,35 @@ impl Rules {
         if now.in_flight >= self.max_in_flight {
             return Err(Skip::AtCapacity(now.in_flight));
         }
-        let offer = (task.model == CompetitionModel::ManualConfirmation).then_some(floor);
+        let offer = task.model.takes_price().then_some(floor);
         Ok(Take { offer })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use cosmwasm_std::Addr;
+    use cosmwasm_std::{Addr, HexBinary};
     use opengpu_types::kernel::{KernelArg, Requirements};
     use opengpu_types::registry::DeviceType;
-    use opengpu_types::verification::VerificationPolicy;
 
     use super::*;
 
     fn rules() -> Rules {
         Rules {
-            models: vec![CompetitionModel::FirstResponse],
+            models: vec![ModelName::FirstResponse],
             price_floor: BTreeMap::from([("uatom".to_string(), Uint128::new(100))]),
             max_collateral: Some(Uint128::new(5_000)),
             deadline_margin_blocks: 3,
             max_in_flight: 2,
+            accept_unverified: false,
+        }
+    }
+
+    fn consensus() -> CompetitionModel {
+        CompetitionModel::Consensus {
+            replicas: 3,
+            quorum: 2,
+            tolerance: None,
         }
     }
 
@@ -179,11 +207,14 @@ mod tests {
             client: Addr::unchecked("client"),
             model: CompetitionModel::FirstResponse,
             requirements: Requirements::default(),
-            verification: VerificationPolicy::Unverified {},
+            verification: VerificationPolicy::ReferenceHash {
+                sha256: HexBinary::from(vec![0; 32]),
+            },
             denom: "uatom".into(),
             budget: Uint128::new(1_000),
             collateral: Uint128::new(1_000),
             output_sizes: vec![4],
+            fee_bps: 100,
             created_height: 10,
             deadline_height: 30,
             reveal_window_blocks: 50,
@@ -221,6 +252,15 @@ mod tests {
         kernel: &Kernel,
         edit: impl FnOnce(&mut Situation),
     ) -> Result<Take, Skip> {
+        decide_with(&rules(), task, kernel, edit)
+    }
+
+    fn decide_with(
+        rules: &Rules,
+        task: &TaskInfo,
+        kernel: &Kernel,
+        edit: impl FnOnce(&mut Situation),
+    ) -> Result<Take, Skip> {
         let device = device();
         let mut now = Situation {
             device: &device,
@@ -230,7 +270,7 @@ mod tests {
             already_committed: false,
         };
         edit(&mut now);
-        rules().decide(task, kernel, &now)
+        rules.decide(task, kernel, &now)
     }
 
     #[test]
@@ -241,7 +281,7 @@ mod tests {
     #[test]
     fn manual_confirmation_offers_the_floor() {
         let mut rules = rules();
-        rules.models.push(CompetitionModel::ManualConfirmation);
+        rules.models.push(ModelName::ManualConfirmation);
         let mut task = task();
         task.model = CompetitionModel::ManualConfirmation;
         let device = device();
@@ -338,6 +378,15 @@ mod tests {
                 Box::new(|n| n.free_stake = Uint128::new(999)),
                 "insufficient_stake",
             ),
+            (
+                {
+                    let mut t = task();
+                    t.verification = VerificationPolicy::Unverified {};
+                    t
+                },
+                Box::new(|_| {}),
+                "unverified",
+            ),
             (task(), Box::new(|n| n.height = 28), "deadline_too_close"),
             (task(), Box::new(|n| n.in_flight = 2), "at_capacity"),
         ];
@@ -355,5 +404,71 @@ mod tests {
         big.global_work_size = vec![8192];
         let skip = decide(&task(), &big, |_| {}).unwrap_err();
         assert_eq!(skip.label(), "device_unfit");
+    }
+
+    #[test]
+    fn unverified_first_response_is_skipped_unless_accepted() {
+        let mut unverified = task();
+        unverified.verification = VerificationPolicy::Unverified {};
+        assert_eq!(
+            decide(&unverified, &kernel(), |_| {}),
+            Err(Skip::Unverified)
+        );
+        let accepting = Rules {
+            accept_unverified: true,
+            ..rules()
+        };
+        assert_eq!(
+            decide_with(&accepting, &unverified, &kernel(), |_| {}),
+            Ok(Take { offer: None })
+        );
+    }
+
+    #[test]
+    fn unverified_sealed_tasks_are_taken() {
+        let rules = Rules {
+            models: vec![ModelName::ManualConfirmation, ModelName::Consensus],
+            ..rules()
+        };
+        for (model, offer) in [
+            (
+                CompetitionModel::ManualConfirmation,
+                Some(Uint128::new(100)),
+            ),
+            (consensus(), None),
+        ] {
+            let mut t = task();
+            t.model = model;
+            t.verification = VerificationPolicy::Unverified {};
+            assert_eq!(
+                decide_with(&rules, &t, &kernel(), |_| {}),
+                Ok(Take { offer }),
+                "{model}"
+            );
+        }
+    }
+
+    #[test]
+    fn consensus_is_served_when_configured_and_skipped_once_its_replicas_committed() {
+        let mut t = task();
+        t.model = consensus();
+        t.max_committers = 3; // the market sets it to `replicas`
+        t.commit_count = 2;
+        let skip = decide(&t, &kernel(), |_| {}).unwrap_err();
+        assert_eq!(skip.label(), "model_not_served");
+
+        let serving = Rules {
+            models: vec![ModelName::Consensus],
+            ..rules()
+        };
+        assert_eq!(
+            decide_with(&serving, &t, &kernel(), |_| {}),
+            Ok(Take { offer: None })
+        );
+        t.commit_count = 3;
+        assert_eq!(
+            decide_with(&serving, &t, &kernel(), |_| {}),
+            Err(Skip::CommittersFull(3))
+        );
     }
 }

@@ -1,20 +1,72 @@
 //! Reveal plans on disk. A plan (outputs, salt, offer) is written before its commit is
 //! broadcast and removed once the reveal is in a block or the task ended, so a provider that
 //! restarts between commit and reveal still reveals and keeps its collateral.
+//!
+//! Plans carry a format version. A plan of another version (those written before the price
+//! went into the commitment have none) cannot open its commitment under the current market:
+//! it is set aside as `<task>.json.unusable`, with an error in the log, and never revealed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use cosmwasm_std::{Binary, HexBinary, Uint128};
+use opengpu_types::commitment::{commitment, outputs_digest};
 use opengpu_types::TaskId;
 use serde::{Deserialize, Serialize};
 
+/// The plan format this daemon writes and reveals. 1 (no `version` field): the commitment
+/// recipe without the price. 2: `commitment(task, provider, digest, offer, salt)`.
+pub const PLAN_VERSION: u32 = 2;
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RevealPlan {
+    /// [`PLAN_VERSION`] when written by this daemon; 1 when absent (older daemons).
+    #[serde(default = "first_version")]
+    pub version: u32,
     pub task_id: TaskId,
     pub outputs: Vec<Binary>,
     pub salt: HexBinary,
+    /// The price inside the commitment, which the reveal must repeat: the offer under Manual
+    /// Confirmation, `None` in models without a price.
+    #[serde(default)]
     pub offer: Option<Uint128>,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+impl RevealPlan {
+    pub fn new(
+        task_id: TaskId,
+        outputs: Vec<Binary>,
+        salt: HexBinary,
+        offer: Option<Uint128>,
+    ) -> RevealPlan {
+        RevealPlan {
+            version: PLAN_VERSION,
+            task_id,
+            outputs,
+            salt,
+            offer,
+        }
+    }
+
+    pub fn outputs_digest(&self) -> [u8; 32] {
+        outputs_digest(&self.outputs)
+    }
+
+    /// The commitment this plan opens for `provider`: what is committed, and what a resumed
+    /// plan is checked against before its reveal.
+    pub fn commitment(&self, provider: &str) -> [u8; 32] {
+        commitment(
+            self.task_id,
+            provider,
+            &self.outputs_digest(),
+            self.offer,
+            self.salt.as_slice(),
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -52,14 +104,51 @@ impl PlanStore {
         }
     }
 
+    /// The saved plan of `task_id`, if any. A plan of another format version is set aside
+    /// (see the module doc) and reads as none.
     pub fn load(&self, task_id: TaskId) -> std::io::Result<Option<RevealPlan>> {
-        match std::fs::read(self.path(task_id)) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(std::io::Error::other),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+        let plan: RevealPlan = match std::fs::read(self.path(task_id)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if plan.version != PLAN_VERSION {
+            self.set_aside(
+                task_id,
+                &format!(
+                    "plan format {} (this daemon reveals format {PLAN_VERSION}: the price is \
+                     inside the commitment); its commitment cannot be opened",
+                    plan.version
+                ),
+            );
+            return Ok(None);
         }
+        Ok(Some(plan))
+    }
+
+    /// Renames a plan that must not be revealed to `<task>.json.unusable` (kept for
+    /// inspection, no longer listed) and logs why, loudly: its collateral will be forfeited
+    /// unless the task ends first.
+    pub fn set_aside(&self, task_id: TaskId, why: &str) {
+        let path = self.path(task_id);
+        let aside = self.aside_path(task_id);
+        match std::fs::rename(&path, &aside) {
+            Ok(()) => tracing::error!(
+                task_id,
+                plan = %aside.display(),
+                "REVEAL PLAN SET ASIDE, NOT REVEALED: {why}"
+            ),
+            Err(e) => tracing::error!(
+                task_id,
+                plan = %path.display(),
+                error = %e,
+                "reveal plan unusable ({why}) and cannot be renamed"
+            ),
+        }
+    }
+
+    pub fn aside_path(&self, task_id: TaskId) -> PathBuf {
+        self.dir.join(format!("{task_id}.json.unusable"))
     }
 
     /// Task ids of every saved plan, oldest task first.
@@ -85,12 +174,12 @@ mod tests {
     fn plans_round_trip_and_are_listed_until_removed() {
         let dir = tempfile::tempdir().unwrap();
         let store = PlanStore::open(dir.path()).unwrap();
-        let plan = RevealPlan {
-            task_id: 12,
-            outputs: vec![Binary::from(vec![1, 2, 3])],
-            salt: HexBinary::from(vec![7; 32]),
-            offer: Some(Uint128::new(5)),
-        };
+        let plan = RevealPlan::new(
+            12,
+            vec![Binary::from(vec![1, 2, 3])],
+            HexBinary::from(vec![7; 32]),
+            Some(Uint128::new(5)),
+        );
         store.save(&plan).unwrap();
         store
             .save(&RevealPlan {
@@ -104,5 +193,57 @@ mod tests {
         store.remove(12); // already gone: not an error
         assert_eq!(store.pending().unwrap(), vec![3]);
         assert_eq!(store.load(12).unwrap(), None);
+    }
+
+    #[test]
+    fn the_committed_price_survives_the_round_trip_and_opens_the_commitment() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PlanStore::open(dir.path()).unwrap();
+        let outputs = vec![Binary::from(vec![9; 8])];
+        let salt = HexBinary::from(vec![3; 32]);
+        let price = Some(Uint128::new(1_000));
+        let plan = RevealPlan::new(4, outputs.clone(), salt.clone(), price);
+        store.save(&plan).unwrap();
+        let loaded = store.load(4).unwrap().expect("saved");
+        assert_eq!(loaded.offer, price);
+        assert_eq!(loaded.version, PLAN_VERSION);
+        let expected = commitment(
+            4,
+            "wasm1me",
+            &outputs_digest(&outputs),
+            price,
+            salt.as_slice(),
+        );
+        assert_eq!(loaded.commitment("wasm1me"), expected);
+        // The price is bound: the same plan without it opens another commitment.
+        let unpriced = RevealPlan::new(4, outputs, salt, None);
+        assert_ne!(unpriced.commitment("wasm1me"), expected);
+    }
+
+    #[test]
+    fn a_plan_of_the_old_format_is_set_aside_not_revealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PlanStore::open(dir.path()).unwrap();
+        // What the previous daemon wrote: no version (its commitment had no price in it).
+        let old = serde_json::json!({
+            "task_id": 8,
+            "outputs": ["AQID"],
+            "salt": "07".repeat(32),
+            "offer": null,
+        });
+        std::fs::write(store.path(8), old.to_string()).unwrap();
+        assert_eq!(store.pending().unwrap(), vec![8]);
+        assert_eq!(store.load(8).unwrap(), None);
+        assert_eq!(store.pending().unwrap(), Vec::<TaskId>::new());
+        assert!(store.aside_path(8).exists());
+        // A plan without `offer` at all still parses (as `None`).
+        let bare = serde_json::json!({
+            "version": PLAN_VERSION,
+            "task_id": 9,
+            "outputs": [],
+            "salt": "07".repeat(16),
+        });
+        std::fs::write(store.path(9), bare.to_string()).unwrap();
+        assert_eq!(store.load(9).unwrap().expect("current format").offer, None);
     }
 }

@@ -110,7 +110,7 @@ pub enum ExecuteMsg {
         verification: VerificationPolicy,
         model: CompetitionModel,
     },
-    /// Commit to a result: `sha256(task_id ‖ provider ‖ outputs_digest ‖ salt)` (see
+    /// Commit to a result: `sha256(task_id ‖ provider ‖ outputs_digest ‖ price ‖ salt)` (see
     /// `opengpu_types::commitment`). Locks the task's collateral.
     Commit {
         task_id: TaskId,

@@ -48,6 +48,12 @@ pub struct InitArgs {
     /// Price floors replacing the example's, e.g. --price 500uatom (repeatable)
     #[arg(long = "price")]
     pub prices: Vec<String>,
+    /// Competition models served, replacing the example's (repeatable)
+    #[arg(long = "model", value_parser = ["first_response", "manual_confirmation", "consensus"])]
+    pub models: Vec<String>,
+    /// Take First Response tasks published unverified (skipped by default)
+    #[arg(long)]
+    pub accept_unverified: bool,
 }
 
 pub fn run(args: &InitArgs, output: OutputFormat) -> anyhow::Result<()> {
@@ -98,6 +104,16 @@ pub fn render(args: &InitArgs) -> anyhow::Result<String> {
     if let Some(n) = args.max_concurrent {
         doc["policy"]["max_concurrent_tasks"] = value(n as i64);
     }
+    if !args.models.is_empty() {
+        let mut models = toml_edit::Array::new();
+        for model in &args.models {
+            models.push(model.as_str());
+        }
+        doc["policy"]["models"] = value(models);
+    }
+    if args.accept_unverified {
+        doc["policy"]["accept_unverified"] = value(true);
+    }
     if !args.prices.is_empty() {
         let mut floors = Table::new();
         for price in &args.prices {
@@ -126,6 +142,8 @@ mod tests {
             metrics_listen: Some("127.0.0.1:9999".parse().unwrap()),
             time_limit: Some(Duration::from_secs(5)),
             prices: vec!["500uatom".into()],
+            models: vec!["consensus".into()],
+            accept_unverified: true,
             ..InitArgs::default()
         };
         let text = render(&args).unwrap();
@@ -139,5 +157,10 @@ mod tests {
         assert_eq!(config.chain.deployment, PathBuf::from("/tmp/d.json"));
         assert_eq!(config.policy.price_floor.len(), 1);
         assert_eq!(config.policy.price_floor["uatom"].u128(), 500);
+        assert_eq!(
+            config.policy.models,
+            vec![crate::config::ModelName::Consensus]
+        );
+        assert!(config.policy.accept_unverified);
     }
 }

@@ -97,11 +97,12 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
 
     let daemon = Daemon {
         rules: Rules {
-            models: config.policy.models.iter().map(|m| (*m).into()).collect(),
+            models: config.policy.models.clone(),
             price_floor: config.policy.price_floor.clone(),
             max_collateral: config.policy.max_collateral,
             deadline_margin_blocks: config.policy.deadline_margin_blocks,
             max_in_flight: workers + config.policy.max_queued_tasks,
+            accept_unverified: config.policy.accept_unverified,
         },
         shared,
         shutdown_grace: args.shutdown_grace,
