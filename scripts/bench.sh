@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `just bench`: measures, then writes BENCHMARKS.md (never timed assertions in tests).
 #   1. SGEMM GFLOP/s: shipped OpenCL kernel vs the matrixmultiply crate, n = 256, 512, 1024
-#   2. gas of each First Response message and of a bank transfer, on a private wasmd chain
+#   2. gas of each message (First Response, Freivalds SGEMM, sealed offer, Consensus) and of a
+#      bank transfer, on a private wasmd chain
 #   3. publish -> settled latency over 50 tasks (200 ms blocks) with one opengpu-provider
 # Env: BENCH_TASKS (default 50), BENCH_BASE_PORT (default 26857), BENCH_OUT (default
 #      BENCHMARKS.md), KEEP=1 keeps .cache/bench/.
@@ -22,11 +23,14 @@ echo "[bench] SGEMM"
 
 echo "[bench] private chain"
 private_chain_start bench "${BENCH_BASE_PORT:-26857}"
-echo "[bench] gas (provider-2 registered by hand, no daemon running)"
-og --from provider-2 stake bond 1000000ustake >/dev/null
-og --from provider-2 provider register --moniker bench-manual \
-  --device type=cpu,compute-units=2,global-mem=1GiB,max-work-group=1024,fp64=false --price 1uatom >/dev/null
-"$BENCH" gas --deployment "$DEPLOYMENT" --keys "$OPENGPU_HOME" --provider provider-2 >"$sections/gas.md"
+echo "[bench] gas (provider-2 and provider-3 registered by hand, no daemon running)"
+for p in provider-2 provider-3; do
+  og --from "$p" stake bond 1000000ustake >/dev/null
+  og --from "$p" provider register --moniker "bench-$p" \
+    --device type=cpu,compute-units=2,global-mem=1GiB,max-work-group=1024,fp64=false --price 1uatom >/dev/null
+done
+"$BENCH" gas --deployment "$DEPLOYMENT" --keys "$OPENGPU_HOME" --provider provider-2 \
+  --second-provider provider-3 >"$sections/gas.md"
 
 echo "[bench] latency over $TASKS tasks"
 PROVIDER_OUTPUT=json start_provider provider-1 "$PRIVATE_DIR/provider.log" --price 1000uatom

@@ -33,7 +33,7 @@ fn kernel() -> Kernel {
     }
 }
 
-pub async fn run(args: &ChainArgs, provider_name: &str) -> anyhow::Result<()> {
+pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow::Result<()> {
     let chain = Chain::connect(args)?;
     let mut client = chain.signer("client")?;
     let mut provider = chain.signer(provider_name)?;
@@ -145,6 +145,19 @@ pub async fn run(args: &ChainArgs, provider_name: &str) -> anyhow::Result<()> {
     }
     let lifecycle: u64 = rows[..3].iter().map(|r| r.1).sum();
     println!("| **whole lifecycle (3 transactions)** | **{lifecycle}** | |");
+    println!();
+
+    let rows = crate::gas_models::run(&chain, [provider_name, second]).await?;
+    println!("## Gas per message (Freivalds, sealed offers, Consensus)\n");
+    println!(
+        "Same chain; task-market messages, each in its own transaction. The SGEMM is the largest \
+         the localnet publishes (1 MiB input limit); its reveal runs Freivalds' check on-chain.\n"
+    );
+    println!("| message | gas used | gas wanted |");
+    println!("|---|---:|---:|");
+    for (name, used, wanted) in &rows {
+        println!("| {name} | {used} | {wanted} |");
+    }
     println!();
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod chain;
 mod gas;
+mod gas_models;
 mod latency;
 mod sgemm;
 mod stats;
@@ -35,13 +36,17 @@ pub struct ChainArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Gas of each message of a First Response lifecycle and of a bank transfer
+    /// Gas of each message of a First Response lifecycle, of Freivalds, sealed offers and
+    /// Consensus, and of a bank transfer
     Gas {
         #[command(flatten)]
         chain: ChainArgs,
         /// Account acting as provider (bonded and registered)
         #[arg(long, default_value = "provider-2")]
         provider: String,
+        /// A second provider account (bonded and registered), for the Consensus replicas
+        #[arg(long, default_value = "provider-3")]
+        second_provider: String,
     },
     /// Publish -> settled latency over sequential tasks served by a running daemon
     Latency {
@@ -91,7 +96,11 @@ fn main() -> ExitCode {
         .expect("a tokio runtime");
     let result = runtime.block_on(async move {
         match command {
-            Command::Gas { chain, provider } => gas::run(&chain, &provider).await,
+            Command::Gas {
+                chain,
+                provider,
+                second_provider,
+            } => gas::run(&chain, &provider, &second_provider).await,
             Command::Latency {
                 chain,
                 tasks,

@@ -1,0 +1,235 @@
+//! Gas of the messages the other checks and models add: a Freivalds-checked SGEMM at the
+//! largest size the localnet publishes, a sealed Manual Confirmation offer confirmed by the
+//! client, and a 2-replica Consensus whose last reveal tallies.
+
+use std::time::Duration;
+
+use cosmwasm_std::{Binary, Coin, HexBinary, Uint128};
+use opengpu_client::{ChainClient, Signer, TxOutcome};
+use opengpu_examples::{Example, ExampleTask};
+use opengpu_types::commitment::{commitment, outputs_digest};
+use opengpu_types::events::{ConsensusTallied, TaskPublished, TaskSettled};
+use opengpu_types::kernel::{Kernel, Requirements};
+use opengpu_types::market::{CompetitionModel, ExecuteMsg};
+use opengpu_types::verification::VerificationPolicy;
+
+use crate::chain::Chain;
+
+/// One measured message: what it was, gas used, gas wanted.
+pub type Row = (String, u64, u64);
+
+const SALT: [u8; 32] = [7u8; 32];
+/// The localnet's shortest deadline: sealed reveals open soon after.
+const DEADLINE_BLOCKS: u64 = 5;
+
+struct Bench<'a> {
+    chain: &'a ChainClient,
+    market: String,
+    rows: Vec<Row>,
+}
+
+impl Bench<'_> {
+    /// Sends `msg` as `signer` and records its gas under `name`; returns the block height.
+    async fn measure(
+        &mut self,
+        name: String,
+        signer: &mut Signer,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> anyhow::Result<TxOutcome> {
+        let tx = signer.execute(self.chain, &self.market, msg, funds).await?;
+        self.rows.push((name, tx.gas_used, tx.gas_wanted));
+        Ok(tx)
+    }
+
+    async fn publish(
+        &mut self,
+        name: String,
+        client: &mut Signer,
+        kernel: Kernel,
+        verification: VerificationPolicy,
+        model: CompetitionModel,
+    ) -> anyhow::Result<(u64, u64)> {
+        let msg = ExecuteMsg::PublishTask {
+            kernel,
+            requirements: Requirements::default(),
+            collateral: Uint128::new(1_000),
+            deadline_blocks: DEADLINE_BLOCKS,
+            verification,
+            model,
+        };
+        let tx = self
+            .measure(name, client, &msg, &[Coin::new(10_000u128, "uatom")])
+            .await?;
+        let published = tx
+            .event::<TaskPublished>(Some(&self.market))?
+            .ok_or_else(|| anyhow::anyhow!("no task_published event"))?;
+        Ok((published.task_id, published.deadline))
+    }
+
+    async fn commit(
+        &mut self,
+        name: String,
+        provider: &mut Signer,
+        task_id: u64,
+        outputs: &[Binary],
+        price: Option<Uint128>,
+    ) -> anyhow::Result<u64> {
+        let digest = outputs_digest(outputs);
+        let hash = commitment(task_id, &provider.address(), &digest, price, &SALT);
+        let msg = ExecuteMsg::Commit {
+            task_id,
+            commitment: HexBinary::from(hash.to_vec()),
+        };
+        Ok(self.measure(name, provider, &msg, &[]).await?.height)
+    }
+
+    async fn reveal(
+        &mut self,
+        name: String,
+        provider: &mut Signer,
+        task_id: u64,
+        outputs: &[Binary],
+        price: Option<Uint128>,
+    ) -> anyhow::Result<TxOutcome> {
+        let msg = ExecuteMsg::Reveal {
+            task_id,
+            outputs: outputs.to_vec(),
+            salt: HexBinary::from(SALT.to_vec()),
+            price,
+        };
+        self.measure(name, provider, &msg, &[]).await
+    }
+
+    async fn wait_past(&self, height: u64) -> anyhow::Result<()> {
+        self.chain
+            .wait_for_height_above(height, Duration::from_secs(60))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Measures every row; `providers` are two bonded, registered accounts.
+pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>> {
+    let mut client = chain.signer("client")?;
+    let mut first = chain.signer(providers[0])?;
+    let mut second = chain.signer(providers[1])?;
+    let mut bench = Bench {
+        chain: &chain.client,
+        market: chain.contracts.task_market.clone(),
+        rows: vec![],
+    };
+    let settled = |tx: &TxOutcome, market: &str| -> anyhow::Result<()> {
+        anyhow::ensure!(
+            tx.event::<TaskSettled>(Some(market))?.is_some(),
+            "the message did not settle the task"
+        );
+        Ok(())
+    };
+
+    // Freivalds at the largest SGEMM the localnet takes (inputs 2 x n^2 f32 on-chain).
+    let size = Example::Sgemm.largest_publishable_size();
+    let sgemm = ExampleTask::new(Example::Sgemm, size, 1)?;
+    let spec = sgemm
+        .freivalds()
+        .ok_or_else(|| anyhow::anyhow!("sgemm has a Freivalds policy"))?;
+    let outputs: Vec<Binary> = sgemm.reference().into_iter().map(Binary::from).collect();
+    let (id, _) = bench
+        .publish(
+            format!("PublishTask, SGEMM n={size} with Freivalds ({} KiB inputs)", 8 * size * size / 1024),
+            &mut client,
+            sgemm.kernel(),
+            VerificationPolicy::Freivalds(spec),
+            CompetitionModel::FirstResponse,
+        )
+        .await?;
+    let height = bench
+        .commit(format!("Commit, SGEMM n={size}"), &mut first, id, &outputs, None)
+        .await?;
+    bench.wait_past(height).await?;
+    let tx = bench
+        .reveal(
+            format!(
+                "Reveal, SGEMM n={size} ({} KiB output; Freivalds' check, 40 rounds; settles)",
+                4 * size * size / 1024
+            ),
+            &mut first,
+            id,
+            &outputs,
+            None,
+        )
+        .await?;
+    settled(&tx, &bench.market)?;
+
+    // Sealed Manual Confirmation: the price is inside the commitment; reveal after commits
+    // close; the client confirms.
+    let small = ExampleTask::new(Example::HashChain, 1024, 1)?;
+    let small_outputs: Vec<Binary> = small.reference().into_iter().map(Binary::from).collect();
+    let reference = VerificationPolicy::ReferenceHash {
+        sha256: HexBinary::from(outputs_digest(&small_outputs).to_vec()),
+    };
+    let price = Some(Uint128::new(600));
+    let (id, deadline) = bench
+        .publish(
+            "PublishTask, Manual Confirmation (hash chain, 4 KiB output)".into(),
+            &mut client,
+            small.kernel(),
+            reference.clone(),
+            CompetitionModel::ManualConfirmation,
+        )
+        .await?;
+    bench
+        .commit("Commit, sealed offer (price inside)".into(), &mut first, id, &small_outputs, price)
+        .await?;
+    bench.wait_past(deadline).await?;
+    bench
+        .reveal("Reveal, sealed offer".into(), &mut first, id, &small_outputs, price)
+        .await?;
+    let confirm = ExecuteMsg::Confirm {
+        task_id: id,
+        provider: first.address(),
+    };
+    let tx = bench
+        .measure("Confirm (pays the offer, refunds the rest)".into(), &mut client, &confirm, &[])
+        .await?;
+    settled(&tx, &bench.market)?;
+
+    // Consensus, 2 replicas, quorum 2: both slots taken closes commits; the last reveal tallies.
+    let (id, _) = bench
+        .publish(
+            "PublishTask, Consensus 2 of 2 (hash chain)".into(),
+            &mut client,
+            small.kernel(),
+            VerificationPolicy::Unverified {},
+            CompetitionModel::Consensus {
+                replicas: 2,
+                quorum: 2,
+                tolerance: None,
+            },
+        )
+        .await?;
+    bench
+        .commit("Commit, Consensus replica 1".into(), &mut first, id, &small_outputs, None)
+        .await?;
+    let height = bench
+        .commit("Commit, Consensus replica 2 (closes commits)".into(), &mut second, id, &small_outputs, None)
+        .await?;
+    bench.wait_past(height).await?;
+    bench
+        .reveal("Reveal, Consensus replica 1".into(), &mut first, id, &small_outputs, None)
+        .await?;
+    let tx = bench
+        .reveal(
+            "Reveal, Consensus replica 2 (tallies, pays both, unlocks)".into(),
+            &mut second,
+            id,
+            &small_outputs,
+            None,
+        )
+        .await?;
+    anyhow::ensure!(
+        tx.event::<ConsensusTallied>(Some(&bench.market))?.is_some(),
+        "the last reveal did not tally"
+    );
+    Ok(bench.rows)
+}
