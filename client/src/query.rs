@@ -1,8 +1,8 @@
 //! Typed queries of the four opengpu contracts.
 
 use opengpu_types::market::{
-    self, CommitmentInfo, CommitmentsResponse, MarketConfig, OffersResponse, ResultResponse,
-    TaskFilter, TaskInfo, TaskResponse, TasksResponse,
+    self, ClaimsResponse, CommitmentInfo, CommitmentsResponse, MarketConfig, OffersResponse,
+    ResultResponse, TaskFilter, TaskInfo, TaskResponse, TasksResponse,
 };
 use opengpu_types::pagination::MAX_LIMIT;
 use opengpu_types::registry::{
@@ -128,6 +128,19 @@ impl<'a> Opengpu<'a> {
     ) -> Result<ResultResponse> {
         self.market(&market::QueryMsg::Result { task_id, provider })
             .await
+    }
+
+    /// Payments the bank refused at settlement that `address` may withdraw, per denom.
+    pub async fn claims(&self, address: &str) -> Result<ClaimsResponse> {
+        self.market(&market::QueryMsg::Claims {
+            address: address.to_string(),
+        })
+        .await
+    }
+
+    /// Every claim the market owes, per denom.
+    pub async fn claim_totals(&self) -> Result<ClaimsResponse> {
+        self.market(&market::QueryMsg::ClaimTotals {}).await
     }
 
     pub async fn registry_config(&self) -> Result<RegistryConfig> {

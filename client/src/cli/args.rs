@@ -1,11 +1,14 @@
 //! Parsing of the structured flag values: kernel arguments, work sizes, byte sizes, device
-//! descriptions and verification policies. Pure functions, so they are tested here.
+//! descriptions, verification policies and Consensus tolerances. Pure functions, so they are
+//! tested here.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use cosmwasm_std::{Binary, HexBinary, Int64, Uint64};
+use cosmwasm_std::{Binary, Decimal, HexBinary, Int64, Uint64};
+use opengpu_types::consensus::FloatTolerance;
+use opengpu_types::freivalds::FreivaldsSpec;
 use opengpu_types::kernel::KernelArg;
 use opengpu_types::registry::{DeviceInfo, DeviceType};
 use opengpu_types::verification::VerificationPolicy;
@@ -155,11 +158,23 @@ pub fn parse_work_size(s: &str) -> Result<Vec<u64>, String> {
     Ok(dims)
 }
 
-/// `--verify well-formed`, `--verify reference:SHA256HEX`, or
-/// `--verify reference-outputs:FILE[,FILE...]` (the digest of the expected output files).
+/// The forms of `--verify`, for help and error messages.
+pub const VERIFY_HELP: &str = "reference:SHA256HEX, reference-outputs:FILE[,FILE] or \
+                               freivalds:a=I,b=I,c=I,m=M,k=K,n=N[,tol=X]";
+
+/// Freivalds tolerance when `tol=` is left out: 1e-4, safe for an inner dimension `k` up to
+/// about 800 (see `opengpu_types::freivalds`).
+pub const DEFAULT_FREIVALDS_TOLERANCE: Decimal = Decimal::bps(1);
+
+/// `--verify reference:SHA256HEX`, `--verify reference-outputs:FILE[,FILE...]` (the digest of
+/// the expected output files), or `--verify freivalds:a=I,b=I,c=I,m=M,k=K,n=N[,tol=X]`. A task
+/// with no decisive check is not a `--verify` value: it takes `--unverified`.
 pub fn parse_verify(s: &str) -> Result<VerificationPolicy> {
-    if s == "well-formed" {
-        return Ok(VerificationPolicy::Unverified {});
+    if matches!(s, "well-formed" | "unverified" | "none") {
+        bail!(
+            "--verify {s}: a task whose results are checked for their sizes only is published \
+             with --unverified instead (an explicit choice; see `opengpu task publish --help`)"
+        );
     }
     if let Some(hex) = s.strip_prefix("reference:") {
         let bytes = HexBinary::from_hex(hex)
@@ -182,7 +197,147 @@ pub fn parse_verify(s: &str) -> Result<VerificationPolicy> {
             sha256: HexBinary::from(digest.to_vec()),
         });
     }
-    bail!("--verify {s:?}: use well-formed, reference:SHA256HEX or reference-outputs:FILE[,FILE]")
+    if let Some(spec) = s.strip_prefix("freivalds:") {
+        return parse_freivalds(spec)
+            .map(VerificationPolicy::Freivalds)
+            .map_err(|e| anyhow!("--verify freivalds: {e}"));
+    }
+    bail!("--verify {s:?}: use {VERIFY_HELP}, or --unverified for no decisive check")
+}
+
+/// `a=I,b=I,c=I,m=M,k=K,n=N[,tol=X]`: kernel argument indices of the input buffers A (m×k) and
+/// B (k×n) and of the output buffer C (m×n), all row-major little-endian f32, and the relative
+/// tolerance (`1e-4` or `0.0001`; [`DEFAULT_FREIVALDS_TOLERANCE`] when left out). Checked on
+/// its own here; against the kernel with `FreivaldsSpec::validate_for`.
+pub fn parse_freivalds(s: &str) -> Result<FreivaldsSpec, String> {
+    const KEYS: &str = "a, b, c (kernel argument indices), m, k, n (dimensions) and tol";
+    let mut values: [Option<u32>; 6] = [None; 6];
+    let mut tolerance = None;
+    for pair in s.split(',').filter(|p| !p.trim().is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair:?}: expected key=value with keys {KEYS}"))?;
+        let (key, value) = (key.trim(), value.trim());
+        let slot = match key {
+            "a" => 0,
+            "b" => 1,
+            "c" => 2,
+            "m" => 3,
+            "k" => 4,
+            "n" => 5,
+            "tol" | "tolerance" => {
+                if tolerance.is_some() {
+                    return Err(format!("{key} is given twice"));
+                }
+                tolerance = Some(parse_decimal(value).map_err(|e| format!("tol={value}: {e}"))?);
+                continue;
+            }
+            _ => return Err(format!("unknown key {key:?}; the keys are {KEYS}")),
+        };
+        if values[slot].is_some() {
+            return Err(format!("{key} is given twice"));
+        }
+        values[slot] = Some(
+            value
+                .parse()
+                .map_err(|_| format!("{key}={value}: not a non-negative integer"))?,
+        );
+    }
+    let missing: Vec<&str> = ["a", "b", "c", "m", "k", "n"]
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing {}; e.g. freivalds:a=0,b=1,c=2,m=256,k=256,n=256,tol=1e-4",
+            missing.join(", ")
+        ));
+    }
+    let [a_arg, b_arg, c_arg, m, k, n] = values.map(|v| v.unwrap_or_default());
+    let spec = FreivaldsSpec {
+        a_arg,
+        b_arg,
+        c_arg,
+        m,
+        k,
+        n,
+        tolerance: tolerance.unwrap_or(DEFAULT_FREIVALDS_TOLERANCE),
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// `--tolerance rel:X` (relative error, `1e-4` or `0.0001`) or `--tolerance ulps:N`. Its bounds
+/// are checked with the rest of the Consensus parameters (`opengpu_types::consensus::validate`).
+pub fn parse_tolerance(s: &str) -> Result<FloatTolerance, String> {
+    let (kind, value) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: use rel:X (e.g. rel:1e-4) or ulps:N (e.g. ulps:4)"))?;
+    match kind.trim() {
+        "rel" | "relative" => Ok(FloatTolerance::Relative {
+            max: parse_decimal(value.trim()).map_err(|e| format!("{s:?}: {e}"))?,
+        }),
+        "ulps" | "ulp" => Ok(FloatTolerance::Ulps {
+            max: value
+                .trim()
+                .parse()
+                .map_err(|_| format!("{s:?}: ULPs are a non-negative integer"))?,
+        }),
+        other => Err(format!(
+            "{s:?}: unknown tolerance {other:?}; use rel:X (e.g. rel:1e-4) or ulps:N"
+        )),
+    }
+}
+
+/// `X` of [`FloatTolerance`] as people write it: `rel:1e-4`, `ulps:4`.
+pub fn tolerance_text(tolerance: &FloatTolerance) -> String {
+    match tolerance {
+        FloatTolerance::Relative { max } => format!("rel:{max}"),
+        FloatTolerance::Ulps { max } => format!("ulps:{max}"),
+    }
+}
+
+/// A non-negative decimal, exactly: `0.0001`, `1e-4`, `2.5E-3`, `1`. At most 18 decimal places
+/// (the chain's `Decimal`).
+pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
+    let bad = || format!("{s:?} is not a non-negative decimal number (e.g. 0.0001 or 1e-4)");
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| bad())?),
+        None => (s, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let too_large = || format!("{s:?} is too large");
+    let mut atomics: u128 = digits.parse().map_err(|_| too_large())?;
+    let mut places = fraction.len() as i64 - i64::from(exponent);
+    if places < 0 {
+        let factor = 10u128
+            .checked_pow(u32::try_from(-places).map_err(|_| too_large())?)
+            .ok_or_else(too_large)?;
+        atomics = atomics.checked_mul(factor).ok_or_else(too_large)?;
+        places = 0;
+    }
+    // Trailing zeros beyond 18 places lose nothing; any other digit there would be cut off.
+    while places > i64::from(Decimal::DECIMAL_PLACES) && atomics.is_multiple_of(10) && atomics != 0
+    {
+        atomics /= 10;
+        places -= 1;
+    }
+    if atomics == 0 {
+        return Ok(Decimal::zero());
+    }
+    if places > i64::from(Decimal::DECIMAL_PLACES) {
+        return Err(format!(
+            "{s:?} has more than {} decimal places",
+            Decimal::DECIMAL_PLACES
+        ));
+    }
+    Decimal::from_atomics(atomics, places as u32).map_err(|_| too_large())
 }
 
 /// Device facts for `provider register`: comma-separated `key=value` pairs over defaults.
@@ -313,10 +468,6 @@ mod tests {
 
     #[test]
     fn verification_policies_parse() {
-        assert_eq!(
-            parse_verify("well-formed").unwrap(),
-            VerificationPolicy::Unverified {}
-        );
         let hex = "ab".repeat(32);
         assert!(matches!(
             parse_verify(&format!("reference:{hex}")).unwrap(),
@@ -337,6 +488,128 @@ mod tests {
                 sha256: HexBinary::from(expected.to_vec())
             }
         );
+
+        let policy = parse_verify("freivalds:a=0,b=1,c=2,m=64,k=32,n=16,tol=1e-4").unwrap();
+        assert_eq!(
+            policy,
+            VerificationPolicy::Freivalds(FreivaldsSpec {
+                a_arg: 0,
+                b_arg: 1,
+                c_arg: 2,
+                m: 64,
+                k: 32,
+                n: 16,
+                tolerance: Decimal::bps(1),
+            })
+        );
+        let err = parse_verify("freivalds:a=0").unwrap_err().to_string();
+        assert!(err.contains("missing b, c, m, k, n"), "{err}");
+    }
+
+    #[test]
+    fn no_decisive_check_is_a_flag_not_a_verify_value() {
+        for old in ["well-formed", "unverified"] {
+            let err = parse_verify(old).unwrap_err().to_string();
+            assert!(err.contains("--unverified"), "{err}");
+        }
+        let err = parse_verify("sizes").unwrap_err().to_string();
+        assert!(
+            err.contains("freivalds:") && err.contains("--unverified"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn freivalds_specs_parse_with_a_default_tolerance() {
+        let spec = parse_freivalds("c=2, a=0, b=1, n=8, m=4, k=6").unwrap();
+        assert_eq!(
+            (spec.a_arg, spec.b_arg, spec.c_arg, spec.m, spec.k, spec.n),
+            (0, 1, 2, 4, 6, 8)
+        );
+        assert_eq!(spec.tolerance, DEFAULT_FREIVALDS_TOLERANCE);
+        assert_eq!(
+            parse_freivalds("a=0,b=1,c=2,m=1,k=1,n=1,tolerance=0.001")
+                .unwrap()
+                .tolerance,
+            Decimal::permille(1)
+        );
+        let cases = [
+            ("a=0,b=1,c=2,m=4,k=4", "missing n"),
+            ("a=0,b=1,c=2,m=4,k=4,n=4,x=1", "unknown key \"x\""),
+            ("a=0,a=1,b=1,c=2,m=4,k=4,n=4", "a is given twice"),
+            (
+                "a=0,b=1,c=2,m=4,k=4,n=4,tol=1e-4,tol=1e-3",
+                "tol is given twice",
+            ),
+            (
+                "a=-1,b=1,c=2,m=4,k=4,n=4",
+                "a=-1: not a non-negative integer",
+            ),
+            ("a=0,b=1,c=2,m=4,k=4,n", "expected key=value"),
+            ("a=0,b=1,c=2,m=0,k=4,n=4", "dimension m is zero"),
+            ("a=0,b=1,c=2,m=4,k=4,n=4,tol=0", "tolerance is zero"),
+            ("a=0,b=1,c=2,m=4,k=4,n=4,tol=2", "above 1"),
+            (
+                "a=0,b=1,c=2,m=4,k=4,n=4,tol=lots",
+                "not a non-negative decimal",
+            ),
+        ];
+        for (text, message) in cases {
+            let err = parse_freivalds(text).unwrap_err();
+            assert!(err.contains(message), "{text}: {err:?} lacks {message:?}");
+        }
+    }
+
+    #[test]
+    fn tolerances_parse_as_relative_or_ulps() {
+        assert_eq!(
+            parse_tolerance("rel:1e-4"),
+            Ok(FloatTolerance::Relative {
+                max: Decimal::bps(1)
+            })
+        );
+        assert_eq!(
+            parse_tolerance("relative:0.005"),
+            Ok(FloatTolerance::Relative {
+                max: Decimal::permille(5)
+            })
+        );
+        assert_eq!(
+            parse_tolerance("ulps:4"),
+            Ok(FloatTolerance::Ulps { max: 4 })
+        );
+        for bad in ["1e-4", "rel:", "rel:-1", "ulps:1.5", "ulps:-2", "abs:0.1"] {
+            assert!(parse_tolerance(bad).is_err(), "{bad} parsed");
+        }
+        for t in [
+            FloatTolerance::Relative {
+                max: Decimal::bps(1),
+            },
+            FloatTolerance::Ulps { max: 16 },
+        ] {
+            assert_eq!(parse_tolerance(&tolerance_text(&t)), Ok(t));
+        }
+    }
+
+    #[test]
+    fn decimals_parse_exactly_in_plain_and_scientific_notation() {
+        let d = |s: &str| parse_decimal(s);
+        assert_eq!(d("0.0001"), Ok(Decimal::bps(1)));
+        assert_eq!(d("1e-4"), Ok(Decimal::bps(1)));
+        assert_eq!(d("1E-4"), Ok(Decimal::bps(1)));
+        assert_eq!(d("2.5e-3"), Ok(Decimal::from_atomics(25u128, 4).unwrap()));
+        assert_eq!(d("1"), Ok(Decimal::one()));
+        assert_eq!(d("0.5e1"), Ok(Decimal::percent(500)));
+        assert_eq!(d("1e-18"), Ok(Decimal::new(cosmwasm_std::Uint128::new(1))));
+        assert_eq!(d("10e-19"), Ok(Decimal::new(cosmwasm_std::Uint128::new(1))));
+        assert_eq!(d("0e-30"), Ok(Decimal::zero()));
+        assert!(d("1e-19")
+            .unwrap_err()
+            .contains("more than 18 decimal places"));
+        assert!(d("1e40").unwrap_err().contains("too large"));
+        for bad in ["", "e-4", "-1", "1e", "0x10", "1.2.3", "one"] {
+            assert!(d(bad).is_err(), "{bad:?} parsed");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod chain;
 mod context;
 mod example;
 mod keys;
+mod market;
 mod output;
 mod provider;
 mod stake;
@@ -174,6 +175,9 @@ pub enum Command {
     /// Publish tasks, follow them, fetch results; commit and reveal results by hand
     #[command(subcommand)]
     Task(task::TaskCommand),
+    /// The market's claims: payments the bank refused at settlement, withdrawn later
+    #[command(subcommand)]
+    Market(market::MarketCommand),
     /// Register and manage a compute provider
     #[command(subcommand)]
     Provider(provider::ProviderCommand),
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut ctx = Context::new(cli.global)?;
     match cli.command {
         Command::Task(cmd) => task::run(&mut ctx, cmd).await,
+        Command::Market(cmd) => market::run(&mut ctx, cmd).await,
         Command::Provider(cmd) => provider::run(&mut ctx, cmd).await,
         Command::Stake(cmd) => stake::run(&mut ctx, cmd).await,
         Command::Keys(cmd) => keys::run(&mut ctx, cmd),
@@ -269,8 +274,7 @@ mod tests {
             "100ustake",
             "--deadline-blocks",
             "50",
-            "--verify",
-            "well-formed",
+            "--unverified",
             "--min-mem",
             "1GiB",
             "--fp64",
@@ -388,6 +392,133 @@ mod tests {
         assert_eq!(
             missing.kind(),
             clap::error::ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn publish_takes_consensus_verify_and_unverified_flags() {
+        let publish = |extra: &[&str]| {
+            let mut argv = vec![
+                "opengpu",
+                "task",
+                "publish",
+                "--example",
+                "sgemm",
+                "--payment",
+                "1ustake",
+                "--deadline-blocks",
+                "5",
+            ];
+            argv.extend(extra);
+            Cli::try_parse_from(&argv).map(|_| ()).map_err(|e| e.kind())
+        };
+        use clap::error::ErrorKind;
+        assert_eq!(
+            publish(&["--model", "consensus", "--replicas", "3", "--quorum", "2"]),
+            Ok(())
+        );
+        assert_eq!(
+            publish(&[
+                "--model",
+                "consensus",
+                "--replicas",
+                "3",
+                "--tolerance",
+                "rel:1e-4"
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            publish(&[
+                "--model",
+                "consensus",
+                "--replicas",
+                "3",
+                "--tolerance",
+                "ulps:4"
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            publish(&["--model", "consensus"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            publish(&["--quorum", "2"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            publish(&[
+                "--model",
+                "consensus",
+                "--replicas",
+                "3",
+                "--tolerance",
+                "1e-4"
+            ]),
+            Err(ErrorKind::ValueValidation)
+        );
+        assert_eq!(
+            publish(&[
+                "--verify",
+                "freivalds:a=0,b=1,c=2,m=256,k=256,n=256,tol=1e-4"
+            ]),
+            Ok(())
+        );
+        assert_eq!(publish(&["--unverified"]), Ok(()));
+        assert_eq!(
+            publish(&["--unverified", "--verify", "reference-outputs:c.bin"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&["--model", "majority"]),
+            Err(ErrorKind::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn commit_reveal_and_market_commands_parse() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ()).map_err(|e| e.kind());
+        let commit = [
+            "opengpu",
+            "task",
+            "commit",
+            "3",
+            "--outputs",
+            "c.bin",
+            "--price",
+            "300uatom",
+        ];
+        assert_eq!(parse(&commit), Ok(()));
+        assert_eq!(parse(&["opengpu", "task", "reveal", "3"]), Ok(()));
+        assert_eq!(
+            parse(&["opengpu", "task", "reveal", "3", "--price", "300"]),
+            Ok(())
+        );
+        assert_eq!(parse(&["opengpu", "market", "claims"]), Ok(()));
+        assert_eq!(parse(&["opengpu", "market", "claims", "wasm1x"]), Ok(()));
+        assert_eq!(
+            parse(&["opengpu", "-o", "json", "market", "claims", "--all"]),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&["opengpu", "market", "claims", "wasm1x", "--all"]),
+            Err(clap::error::ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            parse(&[
+                "opengpu",
+                "market",
+                "withdraw-claim",
+                "uatom",
+                "--to",
+                "wasm1y"
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&["opengpu", "market", "withdraw-claim"]),
+            Err(clap::error::ErrorKind::MissingRequiredArgument)
         );
     }
 }

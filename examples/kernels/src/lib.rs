@@ -29,5 +29,5 @@ pub use error::{ExampleError, SizeLimit};
 pub use example::Example;
 pub use hash_chain::HASH_CHAIN_ROUNDS;
 pub use mandelbrot::MANDELBROT_MAX_ITERATIONS;
-pub use sgemm::{sgemm_reference, SGEMM_TILE};
+pub use sgemm::{sgemm_reference, SGEMM_FREIVALDS_TOLERANCE, SGEMM_TILE};
 pub use task::{ExampleTask, LOCALNET_BUFFER_LIMIT};

@@ -1,6 +1,7 @@
 //! `sgemm`: C = A x B for square f32 matrices, with a tiled, register-blocked kernel.
 
-use cosmwasm_std::Binary;
+use cosmwasm_std::{Binary, Decimal};
+use opengpu_types::freivalds::FreivaldsSpec;
 use opengpu_types::kernel::{Kernel, KernelArg};
 
 use crate::check::{row_column, Tally};
@@ -16,6 +17,17 @@ pub const SGEMM_TILE: u32 = 64;
 const GROUP: [u64; 2] = [8, 2];
 /// Each work item computes an 8 x 8 block of C.
 const BLOCK: u64 = 8;
+
+/// Relative tolerance of the Freivalds check the example is published with: 1e-4. An honest
+/// f32 product of inner dimension `n` is within about `n * 2^-24` (see
+/// `opengpu_types::freivalds`), 1.9e-5 at the largest publishable size 320, so this leaves a
+/// margin of 5 there (and stays safe up to n of about 800).
+pub const SGEMM_FREIVALDS_TOLERANCE: Decimal = Decimal::bps(1);
+
+/// Kernel argument indices of A, B (inputs) and C (output) in [`kernel`].
+const A_ARG: u32 = 0;
+const B_ARG: u32 = 1;
+const C_ARG: u32 = 2;
 
 /// Bytes of (inputs, outputs) for `n` x `n` matrices (saturating: sizes are checked with it).
 pub(crate) fn buffer_bytes(n: u64) -> (u64, u64) {
@@ -51,6 +63,20 @@ pub(crate) fn kernel(n: u32, seed: u64) -> Kernel {
             },
             KernelArg::U32 { value: n },
         ],
+    }
+}
+
+/// The Freivalds policy of an `n` x `n` task: C (argument 2) = A (argument 0) x B (argument 1),
+/// checked on chain at reveal with [`SGEMM_FREIVALDS_TOLERANCE`].
+pub(crate) fn freivalds_spec(n: u32) -> FreivaldsSpec {
+    FreivaldsSpec {
+        a_arg: A_ARG,
+        b_arg: B_ARG,
+        c_arg: C_ARG,
+        m: n,
+        k: n,
+        n,
+        tolerance: SGEMM_FREIVALDS_TOLERANCE,
     }
 }
 
@@ -123,6 +149,9 @@ mod tests {
     #[test]
     fn launch_covers_the_matrix_with_8x8_blocks() {
         let k = kernel(128, 1);
+        assert!(matches!(k.args[A_ARG as usize], KernelArg::Input { .. }));
+        assert!(matches!(k.args[B_ARG as usize], KernelArg::Input { .. }));
+        assert!(matches!(k.args[C_ARG as usize], KernelArg::Output { .. }));
         assert_eq!(k.global_work_size, vec![16, 16]);
         assert_eq!(k.local_work_size, Some(vec![8, 2]));
         // One group covers 8*8 = 64 columns and 2*8 = 16 rows, so the tile divides n.

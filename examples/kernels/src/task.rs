@@ -1,6 +1,7 @@
 //! One example at one size with one seed: its kernel launch, its reference outputs and the
 //! check of a device's outputs against them.
 
+use opengpu_types::freivalds::FreivaldsSpec;
 use opengpu_types::kernel::Kernel;
 
 use crate::le_bytes::{from_f32s, from_u32s, to_f32s, to_u32s};
@@ -79,6 +80,17 @@ impl ExampleTask {
             Example::Sgemm => sgemm::kernel(self.size, self.seed),
             Example::HashChain => hash_chain::kernel(self.size, self.seed),
             Example::Mandelbrot => mandelbrot::kernel(self.size),
+        }
+    }
+
+    /// The on-chain check a client publishes this example with by default, when the example
+    /// has one that needs no reference answer: Freivalds' check of C = A x B for `sgemm`
+    /// (A, B and C its arguments 0, 1 and 2, tolerance [`crate::SGEMM_FREIVALDS_TOLERANCE`]);
+    /// `None` for the others.
+    pub fn freivalds(&self) -> Option<FreivaldsSpec> {
+        match self.example {
+            Example::Sgemm => Some(sgemm::freivalds_spec(self.size)),
+            Example::VectorAdd | Example::HashChain | Example::Mandelbrot => None,
         }
     }
 
@@ -347,6 +359,34 @@ mod tests {
         assert_eq!((report.mismatches, report.allowed_mismatches), (10, 10));
         counts[10] += 1;
         assert!(task.check(&[from_u32s(&counts)]).is_err());
+    }
+
+    #[test]
+    fn sgemm_publishes_a_freivalds_policy_its_reference_passes() {
+        use opengpu_types::freivalds;
+        let task = ExampleTask::new(Example::Sgemm, 64, 21).unwrap();
+        let spec = task.freivalds().expect("sgemm has a Freivalds policy");
+        let kernel = task.kernel();
+        // C is the kernel's first (only) output buffer.
+        assert_eq!(spec.validate_for(&kernel), Ok(0));
+        let (a, b) = spec.inputs(&kernel).expect("A and B are inputs");
+        let reference = task.reference();
+        let seed = [7u8; 32];
+        assert_eq!(freivalds::check(&spec, a, b, &reference[0], &seed), Ok(()));
+        // One wrong element is caught.
+        let mut wrong = to_f32s(&reference[0]);
+        wrong[5 * 64 + 9] += 64.0;
+        assert!(freivalds::check(&spec, a, b, &from_f32s(&wrong), &seed).is_err());
+        // The largest publishable size validates too (no overflow, no subnormal input).
+        let largest = Example::Sgemm.largest_publishable_size();
+        let task = ExampleTask::new(Example::Sgemm, largest, 3).unwrap();
+        assert_eq!(
+            task.freivalds().unwrap().validate_for(&task.kernel()),
+            Ok(0)
+        );
+        for example in [Example::VectorAdd, Example::HashChain, Example::Mandelbrot] {
+            assert_eq!(ExampleTask::new(example, 64, 1).unwrap().freivalds(), None);
+        }
     }
 
     #[test]

@@ -20,17 +20,26 @@ pub async fn show(ctx: &mut Context, id: TaskId) -> Result<()> {
     let stake_denom = q.vault_config().await?.stake_denom;
     let commitments = q.commitments(id).await?;
     let offers = q.offers(id).await?.offers;
+    let height = chain.height().await?;
+    let view = render::TaskView {
+        task: &response.task,
+        kernel: Some(&response.kernel),
+        commitments: Some(&commitments),
+        height: Some(height),
+        stake_denom: &stake_denom,
+    };
     let json = serde_json::json!({
         "task": response.task,
         "kernel": response.kernel,
+        "phases": render::Phases::of(&response.task, Some(&commitments), Some(height)),
         "commitments": commitments,
         "offers": offers,
     });
     ctx.emit(&json, || {
-        let mut text = render::task_fields(&response.task, Some(&response.kernel), &stake_denom);
+        let mut text = render::task_fields(&view);
         if !commitments.is_empty() {
             text.push_str("\n\n");
-            text.push_str(&render::commitments_table(&commitments));
+            text.push_str(&render::commitments_table(&response.task, &commitments));
         }
         if !offers.is_empty() {
             text.push_str("\n\nvalid offers:\n");

@@ -2,7 +2,7 @@
 
 mod manage;
 mod publish;
-mod render;
+pub(super) mod render;
 mod reveal;
 mod watch;
 
@@ -18,8 +18,9 @@ use super::Context;
 #[derive(Subcommand, Debug)]
 pub enum TaskCommand {
     /// Publish an OpenCL kernel as a task, escrowing its payment; prints the task id
-    Publish(publish::PublishArgs),
-    /// Show a task: state, money, kernel, commitments, offers, settlement
+    Publish(Box<publish::PublishArgs>),
+    /// Show a task: state, money, rules, the heights of its phases, kernel, commitments,
+    /// offers, settlement and its shares
     Show {
         /// Task id
         id: TaskId,
@@ -81,10 +82,13 @@ pub enum TaskCommand {
         /// Task id
         id: TaskId,
     },
-    /// Provider: commit to result files (a salted hash; the data stays local until reveal)
+    /// Provider: commit to result files, and under Manual Confirmation to a price (a salted
+    /// hash; the data stays local until reveal)
     Commit(reveal::CommitArgs),
-    /// Provider: reveal the outputs committed with `task commit`, in a later block (exit 4
-    /// when verification rejects them and the collateral is slashed)
+    /// Provider: reveal what `task commit` sealed, in a later block and, under Manual
+    /// Confirmation and Consensus, once commits close (exit 4 when the outputs are proven
+    /// wrong or outvoted and the collateral slashed, 7 when refused by the client's reference
+    /// hash and the collateral released)
     Reveal(reveal::RevealArgs),
 }
 
@@ -111,7 +115,7 @@ impl From<StatusArg> for TaskStatus {
 
 pub async fn run(ctx: &mut Context, cmd: TaskCommand) -> Result<()> {
     match cmd {
-        TaskCommand::Publish(args) => publish::run(ctx, args).await,
+        TaskCommand::Publish(args) => publish::run(ctx, *args).await,
         TaskCommand::Show { id } => manage::show(ctx, id).await,
         TaskCommand::List {
             status,

@@ -1,11 +1,12 @@
 //! `opengpu task commit` and `task reveal`: operating a provider by hand.
 //!
-//! `commit` hashes the output files with a fresh 32-byte salt (see
-//! `opengpu_types::commitment`), saves what the reveal will need in
+//! `commit` hashes the output files, under Manual Confirmation the offered price, and a fresh
+//! 32-byte salt (see `opengpu_types::commitment`), saves what the reveal will need in
 //! `$OPENGPU_HOME/reveals/<chain-id>/<task>-<provider>.json` *before* broadcasting (a
 //! commitment whose salt is lost can never be opened), then sends `Commit`. `reveal` reads
-//! that file and the same output files (checking they did not change), waits for a block
-//! after the commit's, and sends `Reveal`.
+//! that file and the same output files (checking they did not change), checks that the
+//! reveal phase is open (sealed models: once commits close), waits for a block after the
+//! commit's, and sends `Reveal` with the sealed price.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,9 +31,13 @@ use crate::cli::{Context, Exit};
 
 /// Salt length used for new commitments (the market takes 16 to 64 bytes).
 const SALT_BYTES: usize = 32;
-/// Exit code of `reveal` when verification rejected the outputs (the transaction succeeded,
-/// the provider was slashed).
+/// Exit code of `reveal` when the outputs were judged wrong and the collateral slashed: the
+/// verification proved them wrong, or (Consensus, when the reveal ran the tally) the quorum
+/// outvoted them. The transaction itself succeeded.
 pub const EXIT_REJECTED: u8 = 4;
+/// Exit code of `reveal` when the outputs did not match the client's reference hash: refused,
+/// no proof of a fault, the collateral was released.
+pub const EXIT_REFUSED: u8 = 7;
 
 #[derive(Args, Debug)]
 pub struct CommitArgs {
@@ -41,14 +46,19 @@ pub struct CommitArgs {
     /// Result files, one per output buffer of the task, in argument order
     #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
     outputs: Vec<PathBuf>,
+    /// Manual Confirmation only, and required there: the price offered, 1 up to the task's
+    /// payment (a bare number is in the task's denom). It is sealed in the commitment and
+    /// saved for the reveal; it cannot change later
+    #[arg(long, value_name = "AMOUNT")]
+    price: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct RevealArgs {
     /// Task id
     id: TaskId,
-    /// Manual Confirmation only: the price asked, at most the task's payment (a bare number
-    /// is in the task's denom)
+    /// Manual Confirmation: the price is the one sealed at commit and read from the reveal
+    /// data; given here, it must equal it (a check, not a change)
     #[arg(long, value_name = "AMOUNT")]
     price: Option<String>,
 }
@@ -62,6 +72,9 @@ struct RevealPlan {
     provider: String,
     outputs: Vec<OutputFile>,
     outputs_digest: HexBinary,
+    /// Manual Confirmation: the offered price (in the task's denom), inside the commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price: Option<Uint128>,
     salt: HexBinary,
     commitment: HexBinary,
     commit_txhash: Option<String>,
@@ -101,6 +114,7 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
     let q = Opengpu::new(&chain, &contracts);
     let task = q.task(a.id).await?.task;
     check_shape(&task, &outputs)?;
+    let price = commit_price(&task, a.price.as_deref())?;
 
     let path = plan_path(ctx.home(), &chain_id, a.id, &provider);
     if path.exists() {
@@ -127,7 +141,7 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
     let digest = outputs_digest(&binaries);
     let mut salt = [0u8; SALT_BYTES];
     OsRng.fill_bytes(&mut salt);
-    let hash = commitment(a.id, &provider, &digest, &salt);
+    let hash = commitment(a.id, &provider, &digest, price, &salt);
     let mut plan = RevealPlan {
         chain_id,
         task_id: a.id,
@@ -141,6 +155,7 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
             })
             .collect(),
         outputs_digest: HexBinary::from(digest.to_vec()),
+        price,
         salt: HexBinary::from(salt.to_vec()),
         commitment: HexBinary::from(hash.to_vec()),
         commit_txhash: None,
@@ -161,11 +176,14 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
     save_plan(&path, &plan)?;
     let committed: Option<TaskCommitted> = tx.event(Some(&contracts.task_market))?;
     let reveal_deadline = committed.as_ref().map(|c| c.reveal_deadline);
+    let reveals_open = reveals_open_after(&task);
     let json = tx_json(
         &tx,
         serde_json::json!({
             "task_id": a.id,
             "commitment": plan.commitment,
+            "price": plan.price,
+            "reveals_open_after_height": reveals_open,
             "reveal_deadline_height": reveal_deadline,
             "reveal_file": path,
         }),
@@ -173,13 +191,32 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
     ctx.emit(&json, || {
         let mut lines = vec![tx_line(&tx)];
         lines.extend(render::market_events(&tx, &contracts.task_market));
+        if let Some(price) = plan.price {
+            lines.push(format!(
+                "offer of {price}{} sealed in the commitment",
+                task.denom
+            ));
+        }
         lines.push(format!(
-            "reveal data saved in {}; reveal in a later block with `opengpu task reveal {}`",
+            "reveal data saved in {}; reveal {} with `opengpu task reveal {}`",
             path.display(),
+            match reveals_open {
+                Some(after) => format!(
+                    "once commits close (after height {after}, or when all {} slots are taken)",
+                    task.max_committers
+                ),
+                None => "in a later block".into(),
+            },
             a.id
         ));
         lines.join("\n")
     })
+}
+
+/// Sealed models: the height after which commits close at the latest (reveals open then, or
+/// earlier when every committer slot is taken). First Response: none.
+fn reveals_open_after(task: &TaskInfo) -> Option<u64> {
+    task.model.is_sealed().then_some(task.deadline_height)
 }
 
 pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
@@ -196,7 +233,7 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
     let outputs = reload_outputs(&plan)?;
     let digest = outputs_digest(&outputs);
     if digest.as_slice() != plan.outputs_digest.as_slice()
-        || commitment(a.id, &provider, &digest, plan.salt.as_slice()).as_slice()
+        || commitment(a.id, &provider, &digest, plan.price, plan.salt.as_slice()).as_slice()
             != plan.commitment.as_slice()
     {
         bail!("{} does not open its own commitment", path.display());
@@ -204,7 +241,7 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
 
     let q = Opengpu::new(&chain, &contracts);
     let task = q.task(a.id).await?.task;
-    let price = reveal_price(&task, a.price.as_deref())?;
+    let price = reveal_price(&task, plan.price, a.price.as_deref(), &path)?;
     let ours = q
         .commitments(a.id)
         .await?
@@ -223,6 +260,15 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
             path.display()
         );
     }
+    if !matches!(ours.state, CommitmentState::Committed {}) {
+        bail!(
+            "{provider}'s commitment to task {} is already {}: nothing to reveal",
+            a.id,
+            render::commitment_state_line(&task, &ours)
+        );
+    }
+    let height = chain.height().await?;
+    check_reveal_phase(&task, ours.reveal_deadline_height, height)?;
     // The market takes a reveal only in a later block than its commit.
     let spinner = ctx.spinner("waiting for the block after the commit");
     let waited = chain
@@ -250,6 +296,8 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
         serde_json::json!({
             "task_id": a.id,
             "valid": revealed.as_ref().map(|r| r.valid),
+            "outcome": revealed.as_ref().map(|r| r.outcome.clone()),
+            "price": price,
             "settled": settled.is_some(),
             "events": render::market_events_json(&tx, market),
         }),
@@ -260,27 +308,61 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    if revealed.is_some_and(|r| !r.valid) {
-        let reason = q
-            .commitments(a.id)
+    let outcome = revealed.map(|r| r.outcome).unwrap_or_default();
+    let needs_state = matches!(outcome.as_str(), "rejected" | "refused")
+        || matches!(task.model, CompetitionModel::Consensus { .. });
+    let state = if needs_state {
+        q.commitments(a.id)
             .await?
             .into_iter()
             .find(|c| c.provider.as_str() == provider)
-            .and_then(|c| match c.state {
-                CommitmentState::Rejected { reason } => Some(reason),
-                _ => None,
-            })
-            .unwrap_or_else(|| "verification failed".into());
-        return Err(Exit {
+            .map(|c| c.state)
+    } else {
+        None
+    };
+    match (outcome.as_str(), state) {
+        ("rejected", state) => {
+            let reason = match state {
+                Some(CommitmentState::Rejected { reason }) => reason,
+                _ => "verification failed".into(),
+            };
+            Err(Exit {
+                code: EXIT_REJECTED,
+                message: format!(
+                    "the reveal was rejected ({reason}); the collateral of {} was slashed to \
+                     the client",
+                    task.collateral
+                ),
+            }
+            .into())
+        }
+        ("refused", state) => {
+            let reason = match state {
+                Some(CommitmentState::Refused { reason }) => reason,
+                _ => "no match with the client's reference hash".into(),
+            };
+            Err(Exit {
+                code: EXIT_REFUSED,
+                message: format!(
+                    "the reveal was refused ({reason}): a mismatch with the client's reference \
+                     hash proves no fault, so the collateral of {} was released; the result \
+                     takes no part in the task",
+                    task.collateral
+                ),
+            }
+            .into())
+        }
+        (_, Some(CommitmentState::Outvoted {})) => Err(Exit {
             code: EXIT_REJECTED,
             message: format!(
-                "the reveal was rejected ({reason}); the collateral of {} was slashed to the client",
+                "the tally this reveal ran outvoted it: a quorum agreed on another result; the \
+                 collateral of {} was slashed to the winners and the client",
                 task.collateral
             ),
         }
-        .into());
+        .into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Outputs must match the task's declared buffers in number and size.
@@ -313,15 +395,18 @@ fn check_shape(task: &TaskInfo, outputs: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
-fn reveal_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>> {
-    match (task.model, price) {
-        (CompetitionModel::ManualConfirmation, None) => bail!(
-            "task {} is Manual Confirmation: pass --price (at most {}{})",
+/// The price sealed in a new commitment: Manual Confirmation requires one, 1 up to the budget;
+/// the other models take none.
+fn commit_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>> {
+    match (task.model.takes_price(), price) {
+        (true, None) => bail!(
+            "task {} is Manual Confirmation: the offer is sealed in the commitment, so pass \
+             --price AMOUNT here (1 up to {}{})",
             task.id,
             task.budget,
             task.denom
         ),
-        (CompetitionModel::ManualConfirmation, Some(p)) => {
+        (true, Some(p)) => {
             let price = parse_amount_in(p, &task.denom)?;
             if price.is_zero() || price > task.budget {
                 bail!(
@@ -332,14 +417,87 @@ fn reveal_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>>
             }
             Ok(Some(price))
         }
-        (CompetitionModel::FirstResponse, Some(_)) => {
-            bail!(
-                "task {} is First Response: a reveal takes no --price",
-                task.id
-            )
-        }
-        (CompetitionModel::FirstResponse, None) => Ok(None),
+        (false, Some(_)) => bail!(
+            "task {} is {}: a commitment takes no --price",
+            task.id,
+            render::model_label(&task.model)
+        ),
+        (false, None) => Ok(None),
     }
+}
+
+/// The price to reveal: the one sealed at commit (from the reveal data). A `--price` given at
+/// reveal must equal it.
+fn reveal_price(
+    task: &TaskInfo,
+    sealed: Option<Uint128>,
+    given: Option<&str>,
+    plan: &Path,
+) -> Result<Option<Uint128>> {
+    if !task.model.takes_price() {
+        if given.is_some() {
+            bail!(
+                "task {} is {}: a reveal takes no --price",
+                task.id,
+                render::model_label(&task.model)
+            );
+        }
+        if sealed.is_some() {
+            bail!(
+                "{} holds a price, but task {} is {} and takes none",
+                plan.display(),
+                task.id,
+                render::model_label(&task.model)
+            );
+        }
+        return Ok(None);
+    }
+    let Some(sealed) = sealed else {
+        bail!(
+            "{} holds no price, but task {} is Manual Confirmation: its commitment cannot be \
+             opened with an offer",
+            plan.display(),
+            task.id
+        );
+    };
+    if let Some(given) = given {
+        let given = parse_amount_in(given, &task.denom)?;
+        if given != sealed {
+            bail!(
+                "--price {given}{d} differs from the offer of {sealed}{d} sealed in the commitment \
+                 at commit time; a sealed offer cannot change (leave --price out to reveal it)",
+                d = task.denom
+            );
+        }
+    }
+    Ok(Some(sealed))
+}
+
+/// Whether a reveal is accepted at `height`: sealed models only once commits are closed, every
+/// model only until the commitment's reveal deadline.
+fn check_reveal_phase(task: &TaskInfo, reveal_deadline: u64, height: u64) -> Result<()> {
+    if task.model.is_sealed() && !task.commits_closed(height) {
+        bail!(
+            "task {} is {}: its reveals open once commits close, after height {} (or as soon as \
+             every committer slot is taken; {} of {} are). The chain is at height {height}: run \
+             `opengpu task reveal {}` again after height {} and by height {}",
+            task.id,
+            render::model_label(&task.model),
+            task.deadline_height,
+            task.commit_count,
+            task.max_committers,
+            task.id,
+            task.deadline_height,
+            reveal_deadline
+        );
+    }
+    if height >= reveal_deadline {
+        bail!(
+            "the reveal window of this commitment closes at height {reveal_deadline} and the \
+             chain is at height {height}: a reveal can no longer be included in time"
+        );
+    }
+    Ok(())
 }
 
 fn reload_outputs(plan: &RevealPlan) -> Result<Vec<Binary>> {
@@ -412,6 +570,7 @@ mod tests {
                 sha256: HexBinary::from(Sha256::digest(&data).to_vec()),
             }],
             outputs_digest: HexBinary::from(vec![0; 32]),
+            price: Some(Uint128::new(300)),
             salt: HexBinary::from(vec![1; 32]),
             commitment: HexBinary::from(vec![2; 32]),
             commit_txhash: None,
@@ -428,5 +587,111 @@ mod tests {
         assert!(err.contains("changed since the commit"), "{err}");
         let missing = load_plan(&dir.path().join("x.json"), 5, "wasm1p").unwrap_err();
         assert!(missing.to_string().contains("commit first"));
+    }
+
+    use super::render::test_task;
+
+    #[test]
+    fn manual_confirmation_seals_its_price_at_commit() {
+        let mc = test_task(CompetitionModel::ManualConfirmation);
+        assert_eq!(
+            commit_price(&mc, Some("300uatom")).unwrap(),
+            Some(Uint128::new(300))
+        );
+        assert_eq!(
+            commit_price(&mc, Some("300")).unwrap(),
+            Some(Uint128::new(300))
+        );
+        let err = commit_price(&mc, None).unwrap_err().to_string();
+        assert!(
+            err.contains("pass --price AMOUNT here (1 up to 1000uatom)"),
+            "{err}"
+        );
+        for bad in ["0", "1001uatom"] {
+            let err = commit_price(&mc, Some(bad)).unwrap_err().to_string();
+            assert!(
+                err.contains("between 1 and the task's payment"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(commit_price(&mc, Some("300ustake")).is_err(), "wrong denom");
+        for model in [
+            CompetitionModel::FirstResponse,
+            CompetitionModel::Consensus {
+                replicas: 3,
+                quorum: 2,
+                tolerance: None,
+            },
+        ] {
+            let task = test_task(model);
+            assert_eq!(commit_price(&task, None).unwrap(), None);
+            let err = commit_price(&task, Some("300")).unwrap_err().to_string();
+            assert!(err.contains("takes no --price"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_reveal_uses_the_sealed_price_and_refuses_another() {
+        let mc = test_task(CompetitionModel::ManualConfirmation);
+        let plan = Path::new("plan.json");
+        let sealed = Some(Uint128::new(300));
+        assert_eq!(reveal_price(&mc, sealed, None, plan).unwrap(), sealed);
+        assert_eq!(
+            reveal_price(&mc, sealed, Some("300uatom"), plan).unwrap(),
+            sealed
+        );
+        let err = reveal_price(&mc, sealed, Some("250"), plan)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--price 250uatom differs from the offer of 300uatom sealed"),
+            "{err}"
+        );
+        let err = reveal_price(&mc, None, None, plan).unwrap_err().to_string();
+        assert!(err.contains("holds no price"), "{err}");
+
+        let first = test_task(CompetitionModel::FirstResponse);
+        assert_eq!(reveal_price(&first, None, None, plan).unwrap(), None);
+        assert!(reveal_price(&first, None, Some("1"), plan).is_err());
+        assert!(reveal_price(&first, sealed, None, plan).is_err());
+    }
+
+    #[test]
+    fn sealed_reveals_wait_for_commits_to_close() {
+        let mut mc = test_task(CompetitionModel::ManualConfirmation);
+        mc.commit_count = 1;
+        let err = check_reveal_phase(&mc, 250, 150).unwrap_err().to_string();
+        assert!(
+            err.contains("reveals open once commits close, after height 200")
+                && err.contains("1 of 3")
+                && err.contains("chain is at height 150"),
+            "{err}"
+        );
+        // At the deadline the next block may still take commits.
+        assert!(check_reveal_phase(&mc, 250, 200).is_err());
+        assert!(check_reveal_phase(&mc, 250, 201).is_ok());
+        // Every slot taken: commits are closed before the deadline.
+        mc.commit_count = 3;
+        assert!(check_reveal_phase(&mc, 250, 150).is_ok());
+        // The last block of the window is the current one: too late for a new transaction.
+        let err = check_reveal_phase(&mc, 250, 250).unwrap_err().to_string();
+        assert!(err.contains("closes at height 250"), "{err}");
+        // First Response reveals during the commit phase.
+        let first = test_task(CompetitionModel::FirstResponse);
+        assert!(check_reveal_phase(&first, 180, 150).is_ok());
+    }
+
+    #[test]
+    fn plans_without_a_price_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(
+            &path,
+            r#"{"chain_id":"c","task_id":1,"provider":"p","outputs":[],"outputs_digest":"00",
+                "salt":"01","commitment":"02","commit_txhash":null,"commit_height":null,
+                "reveal_txhash":null}"#,
+        )
+        .unwrap();
+        assert_eq!(load_plan(&path, 1, "p").unwrap().price, None);
     }
 }

@@ -5,7 +5,9 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use clap::Args;
 use opengpu_client::Opengpu;
-use opengpu_types::market::{CommitmentState, CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::market::{
+    CommitmentInfo, CommitmentState, CompetitionModel, TaskInfo, TaskStatus,
+};
 use opengpu_types::TaskId;
 
 use super::render;
@@ -84,12 +86,26 @@ pub async fn run(ctx: &mut Context, a: WatchArgs) -> Result<()> {
         tokio::time::sleep(*a.interval).await;
     };
     spinner.finish_and_clear();
-    finish(ctx, task, &stake_denom)
+    let commitments = q.commitments(a.id).await?;
+    finish(ctx, task, &commitments, &stake_denom)
 }
 
-fn finish(ctx: &Context, task: TaskInfo, stake_denom: &str) -> Result<()> {
+fn finish(
+    ctx: &Context,
+    task: TaskInfo,
+    commitments: &[CommitmentInfo],
+    stake_denom: &str,
+) -> Result<()> {
     let id = task.id;
-    ctx.emit(&task, || render::task_fields(&task, None, stake_denom))?;
+    ctx.emit(&task, || {
+        render::task_fields(&render::TaskView {
+            task: &task,
+            kernel: None,
+            commitments: Some(commitments),
+            height: None,
+            stake_denom,
+        })
+    })?;
     match task.status {
         TaskStatus::Settled => Ok(()),
         TaskStatus::Cancelled => Err(Exit {
@@ -103,13 +119,22 @@ fn finish(ctx: &Context, task: TaskInfo, stake_denom: &str) -> Result<()> {
         .into()),
         _ => Err(Exit {
             code: EXIT_EXPIRED,
-            message: format!(
-                "task {id} expired: no valid result arrived by height {}; the payment of {}{} \
-                 was refunded",
-                task.reveals_close_height(),
-                task.budget,
-                task.denom
-            ),
+            message: match task.model {
+                CompetitionModel::Consensus { quorum, .. } => format!(
+                    "task {id} expired: no {quorum} agreeing valid results by height {}; the \
+                     payment of {}{} was refunded",
+                    task.reveals_close_height(),
+                    task.budget,
+                    task.denom
+                ),
+                _ => format!(
+                    "task {id} expired: no valid result arrived by height {}; the payment of \
+                     {}{} was refunded",
+                    task.reveals_close_height(),
+                    task.budget,
+                    task.denom
+                ),
+            },
         }
         .into()),
     }
@@ -144,6 +169,13 @@ fn hint(task: &TaskInfo, offers: usize, earlier_open: Option<u64>, height: u64) 
                 task.reveals_close_height()
             )
         }
+        _ if task.model.is_sealed() && !task.commits_closed(height) && task.commit_count > 0 => {
+            format!(
+                "commitments are sealed: reveals open after height {} (or once all {} \
+                 committer slots are taken)",
+                task.deadline_height, task.max_committers
+            )
+        }
         CompetitionModel::FirstResponse if offers > 0 => match earlier_open {
             Some(until) => format!(
                 "a valid result waits for earlier committers, who may reveal until height {until}"
@@ -158,6 +190,20 @@ fn hint(task: &TaskInfo, offers: usize, earlier_open: Option<u64>, height: u64) 
                     "offers are in: the client may `opengpu task confirm {id} --provider ADDRESS` \
                      until height {}",
                     task.confirm_deadline_height()
+                )
+            }
+        }
+        CompetitionModel::Consensus { .. } if offers > 0 => {
+            if reveals_closed {
+                format!(
+                    "the reveal phase is over: anyone may run `opengpu task finalize {id}` to \
+                     tally"
+                )
+            } else {
+                format!(
+                    "results are coming in: the tally runs when every committer has revealed, or \
+                     with `opengpu task finalize {id}` after height {}",
+                    task.reveals_close_height()
                 )
             }
         }
