@@ -16,9 +16,10 @@ pub const OPENGPU: &str = env!("CARGO_BIN_EXE_opengpu");
 const CLI_TIMEOUT: Duration = Duration::from_secs(120);
 /// Exit code of clap usage errors (a malformed flag value).
 pub const EXIT_USAGE: i32 = 2;
-/// Exit code of `task reveal` when verification rejected the outputs (documented in
-/// client/README.md and `opengpu task --help`).
-pub const EXIT_REJECTED: i32 = 4;
+/// Exit code of `task reveal` when the outputs did not match the client's reference hash: the
+/// reveal is refused and the collateral released (no proof of a fault, so no slash). Documented
+/// in client/README.md and `opengpu task --help`.
+pub const EXIT_REFUSED: i32 = 7;
 
 /// Bank balances of one account in the two denoms the localnet funds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,3 +23,4 @@ mod bad_input;
 mod first_response;
 mod manual_confirmation;
 mod provider_daemon;
+mod trustless;

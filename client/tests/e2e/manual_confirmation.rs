@@ -1,10 +1,12 @@
-//! Manual Confirmation through the CLI: two providers reveal the correct output at different
-//! prices, only the client may confirm, and the confirmed one is paid its price while the
-//! client gets the rest back and the other provider's collateral is released.
+//! Manual Confirmation through the CLI: two providers commit sealed offers (the price inside
+//! the commitment) of the correct output at different prices, reveal them once commits close,
+//! only the client may confirm, and the confirmed one is paid its price while the client gets
+//! the rest back and the other provider's collateral is released.
 
 use crate::cli::{amount, Balances};
 use crate::localnet::Localnet;
-use crate::steps::{become_provider, commit, min_bond, protocol_fee, publish, show};
+use crate::steps::{min_bond, protocol_fee, publish, show, wait_past_height};
+use crate::steps::{become_provider, commit_offer};
 use crate::vector_add::VectorAdd;
 
 const BUDGET: u128 = 100_000;
@@ -37,26 +39,38 @@ fn manual_confirmation_task_is_confirmed_by_the_client() {
             "--collateral",
             &format!("{COLLATERAL}ustake"),
             "--deadline-blocks",
-            "200",
+            "15",
             "--verify",
             &vadd.verify_reference(),
         ],
     );
     assert_eq!(show(&net, &id)["task"]["model"], "manual_confirmation");
 
-    // Both compute the right answer and commit; each has the collateral locked.
-    for (provider, fees) in [("provider-1", &mut p1_fees), ("provider-2", &mut p2_fees)] {
-        let result = VectorAdd::write_result(&net, &format!("{provider}.bin"), &vadd.output);
-        *fees += commit(&net, provider, &id, &result).1;
-        assert_eq!(net.stake(provider), (bond, COLLATERAL), "{provider} locked");
-    }
-    // Each reveals with its own price (a bare number is in the task's denom).
+    // Both compute the right answer and commit a sealed offer with its own price (a bare
+    // number is in the task's denom); each has the collateral locked.
     for (provider, price, fees) in [
         ("provider-1", format!("{PRICE_1}uatom"), &mut p1_fees),
         ("provider-2", PRICE_2.to_string(), &mut p2_fees),
     ] {
-        let revealed =
-            net.cli_json(&["--from", provider, "task", "reveal", &id, "--price", &price]);
+        let result = VectorAdd::write_result(&net, &format!("{provider}.bin"), &vadd.output);
+        *fees += commit_offer(&net, provider, &id, &result, &price).1;
+        assert_eq!(net.stake(provider), (bond, COLLATERAL), "{provider} locked");
+    }
+    // Sealed: no offer can be opened while commits are open (refused before broadcasting).
+    let stderr = net.cli_fails(1, &["--from", "provider-1", "task", "reveal", &id]);
+    assert!(stderr.contains("commits close"), "{stderr}");
+    let deadline = show(&net, &id)["task"]["deadline_height"]
+        .as_u64()
+        .expect("deadline height");
+    wait_past_height(&net, deadline);
+    // The price comes from the reveal plan; another one would not open the commitment.
+    let stderr = net.cli_fails(
+        1,
+        &["--from", "provider-2", "task", "reveal", &id, "--price", "1"],
+    );
+    assert!(stderr.contains("sealed in the commitment"), "{stderr}");
+    for (provider, fees) in [("provider-1", &mut p1_fees), ("provider-2", &mut p2_fees)] {
+        let revealed = net.cli_json(&["--from", provider, "task", "reveal", &id]);
         *fees += net.tx_fee(&revealed);
         assert_eq!(revealed["valid"], true, "{revealed}");
         assert_eq!(

@@ -12,8 +12,8 @@ use crate::daemon::{wait_for, Provider, ProviderOptions};
 use crate::localnet::Localnet;
 use crate::steps::{protocol_fee, show};
 
-const BUDGET: u128 = 10_000;
-const COLLATERAL: u128 = 1_000;
+pub const BUDGET: u128 = 10_000;
+pub const COLLATERAL: u128 = 1_000;
 /// Hash-chain elements: a small, bit-exact task.
 const HASH_SIZE: &str = "4096";
 
@@ -27,6 +27,20 @@ fn publish_example(net: &Localnet, seed: u64, model: &str, extra: &[&str]) -> St
 
 /// [`publish_example`] returning the command's JSON (task id, txhash, gas).
 fn publish_example_tx(net: &Localnet, seed: u64, model: &str, extra: &[&str]) -> Value {
+    publish_named_example(net, "hash-chain", HASH_SIZE, seed, model, extra)
+}
+
+/// As `client`: publishes example `name` of `size` with `seed` under `model`, paying
+/// [`BUDGET`] with [`COLLATERAL`] per committer (a 100-block deadline unless `extra` sets one);
+/// returns the command's JSON.
+pub fn publish_named_example(
+    net: &Localnet,
+    name: &str,
+    size: &str,
+    seed: u64,
+    model: &str,
+    extra: &[&str],
+) -> Value {
     let seed = seed.to_string();
     let budget = format!("{BUDGET}uatom");
     let collateral = format!("{COLLATERAL}ustake");
@@ -36,9 +50,9 @@ fn publish_example_tx(net: &Localnet, seed: u64, model: &str, extra: &[&str]) ->
         "task",
         "publish",
         "--example",
-        "hash-chain",
+        name,
         "--size",
-        HASH_SIZE,
+        size,
         "--seed",
         &seed,
         "--model",
@@ -56,7 +70,7 @@ fn publish_example_tx(net: &Localnet, seed: u64, model: &str, extra: &[&str]) ->
 }
 
 /// Waits until task `id` is final and returns its `task show` JSON.
-fn wait_final(net: &Localnet, id: &str, limit: Duration) -> Value {
+pub fn wait_final(net: &Localnet, id: &str, limit: Duration) -> Value {
     wait_for(&format!("task {id} to end"), limit, || {
         let shown = show(net, id);
         let status = shown["task"]["status"]
@@ -70,14 +84,19 @@ fn wait_final(net: &Localnet, id: &str, limit: Duration) -> Value {
 }
 
 fn check_example(net: &Localnet, id: &str, seed: u64) {
+    check_named_example(net, id, "hash-chain", HASH_SIZE, seed);
+}
+
+/// `opengpu example check`: task `id`'s result against the CPU reference of the example.
+pub fn check_named_example(net: &Localnet, id: &str, name: &str, size: &str, seed: u64) {
     net.cli_ok(&[
         "example",
         "check",
         id,
         "--example",
-        "hash-chain",
+        name,
         "--size",
-        HASH_SIZE,
+        size,
         "--seed",
         &seed.to_string(),
     ]);
@@ -196,6 +215,18 @@ fn manual_confirmation_pays_the_confirmed_offer_and_finalizes_for_a_silent_clien
     });
     assert!(offers.contains(&(cheap_addr.clone(), 300)), "{offers:?}");
     assert!(offers.contains(&(dear_addr.clone(), 500)), "{offers:?}");
+    // Sealed offers: the prices were inside the commitments, and no offer was revealed
+    // before commits closed.
+    let deadline = show(&net, &id)["task"]["deadline_height"]
+        .as_u64()
+        .expect("deadline height");
+    for offer in net.cli_json(&["task", "offers", &id]).as_array().expect("a list") {
+        let revealed = offer["revealed_height"].as_u64().expect("revealed height");
+        assert!(
+            revealed > deadline,
+            "offer revealed at {revealed}, commits closed after {deadline}: {offer}"
+        );
+    }
     assert_eq!(
         net.stake("provider-2").1,
         COLLATERAL,
@@ -388,6 +419,9 @@ fn bad_kernels_are_skipped_and_counted_while_good_ones_are_served() {
             "1000ustake",
             "--deadline-blocks",
             "200",
+            // A decisive policy, so the daemon takes the task (the kernel never gets to run).
+            "--verify",
+            &format!("reference:{}", "00".repeat(32)),
         ]);
         published["task_id"].as_u64().expect("task id").to_string()
     };

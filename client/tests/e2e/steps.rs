@@ -69,6 +69,23 @@ pub fn commitment_state(shown: &Value, provider: &str) -> String {
     state.keys().next().expect("a state").clone()
 }
 
+/// As `provider`: `task commit ID --outputs FILE --price PRICE`, a sealed Manual Confirmation
+/// offer. Returns the command's JSON and its fee.
+pub fn commit_offer(
+    net: &Localnet,
+    provider: &str,
+    id: &str,
+    output: &std::path::Path,
+    price: &str,
+) -> (Value, u128) {
+    let output = output.display().to_string();
+    let committed = net.cli_json(&[
+        "--from", provider, "task", "commit", id, "--outputs", &output, "--price", price,
+    ]);
+    let fee = net.tx_fee(&committed);
+    (committed, fee)
+}
+
 /// As `provider`: `task commit ID --outputs FILE`. Returns the command's JSON (it has the
 /// `reveal_file`) and its fee.
 pub fn commit(net: &Localnet, provider: &str, id: &str, output: &std::path::Path) -> (Value, u128) {
@@ -84,4 +101,16 @@ pub fn commit(net: &Localnet, provider: &str, id: &str, output: &std::path::Path
     ]);
     let fee = net.tx_fee(&committed);
     (committed, fee)
+}
+
+/// Waits (up to two minutes) until the chain is past `height`.
+pub fn wait_past_height(net: &Localnet, height: u64) {
+    crate::daemon::wait_for(
+        &format!("a block above {height}"),
+        std::time::Duration::from_secs(120),
+        || {
+            let now = net.cli_json(&["chain", "status"])["status"]["latest_height"].as_u64()?;
+            (now > height).then_some(())
+        },
+    );
 }
