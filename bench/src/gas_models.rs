@@ -136,7 +136,10 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
     let outputs: Vec<Binary> = sgemm.reference().into_iter().map(Binary::from).collect();
     let (id, _) = bench
         .publish(
-            format!("PublishTask, SGEMM n={size} with Freivalds ({} KiB inputs)", 8 * size * size / 1024),
+            format!(
+                "PublishTask, SGEMM n={size} with Freivalds ({} KiB inputs)",
+                8 * size * size / 1024
+            ),
             &mut client,
             sgemm.kernel(),
             VerificationPolicy::Freivalds(spec),
@@ -144,7 +147,13 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         )
         .await?;
     let height = bench
-        .commit(format!("Commit, SGEMM n={size}"), &mut first, id, &outputs, None)
+        .commit(
+            format!("Commit, SGEMM n={size}"),
+            &mut first,
+            id,
+            &outputs,
+            None,
+        )
         .await?;
     bench.wait_past(height).await?;
     let tx = bench
@@ -179,18 +188,35 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         )
         .await?;
     bench
-        .commit("Commit, sealed offer (price inside)".into(), &mut first, id, &small_outputs, price)
+        .commit(
+            "Commit, sealed offer (price inside)".into(),
+            &mut first,
+            id,
+            &small_outputs,
+            price,
+        )
         .await?;
     bench.wait_past(deadline).await?;
     bench
-        .reveal("Reveal, sealed offer".into(), &mut first, id, &small_outputs, price)
+        .reveal(
+            "Reveal, sealed offer".into(),
+            &mut first,
+            id,
+            &small_outputs,
+            price,
+        )
         .await?;
     let confirm = ExecuteMsg::Confirm {
         task_id: id,
         provider: first.address(),
     };
     let tx = bench
-        .measure("Confirm (pays the offer, refunds the rest)".into(), &mut client, &confirm, &[])
+        .measure(
+            "Confirm (pays the offer, refunds the rest)".into(),
+            &mut client,
+            &confirm,
+            &[],
+        )
         .await?;
     settled(&tx, &bench.market)?;
 
@@ -209,14 +235,32 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         )
         .await?;
     bench
-        .commit("Commit, Consensus replica 1".into(), &mut first, id, &small_outputs, None)
+        .commit(
+            "Commit, Consensus replica 1".into(),
+            &mut first,
+            id,
+            &small_outputs,
+            None,
+        )
         .await?;
     let height = bench
-        .commit("Commit, Consensus replica 2 (closes commits)".into(), &mut second, id, &small_outputs, None)
+        .commit(
+            "Commit, Consensus replica 2 (closes commits)".into(),
+            &mut second,
+            id,
+            &small_outputs,
+            None,
+        )
         .await?;
     bench.wait_past(height).await?;
     bench
-        .reveal("Reveal, Consensus replica 1".into(), &mut first, id, &small_outputs, None)
+        .reveal(
+            "Reveal, Consensus replica 1".into(),
+            &mut first,
+            id,
+            &small_outputs,
+            None,
+        )
         .await?;
     let tx = bench
         .reveal(

@@ -32,8 +32,14 @@ fn bad_input_through_the_cli_fails_clearly_and_loses_nothing() {
     let publish_with = |replace: &[(&str, &str)], extra: &[&str]| -> Vec<String> {
         let mut flags = vadd.publish_args();
         flags.extend(
-            ["--payment", "1000uatom", "--deadline-blocks", "100", "--unverified"]
-                .map(String::from),
+            [
+                "--payment",
+                "1000uatom",
+                "--deadline-blocks",
+                "100",
+                "--unverified",
+            ]
+            .map(String::from),
         );
         for (flag, value) in replace {
             let at = flags.iter().position(|f| f == flag).expect("flag present");

@@ -5,8 +5,8 @@
 
 use crate::cli::{amount, Balances};
 use crate::localnet::Localnet;
-use crate::steps::{min_bond, protocol_fee, publish, show, wait_past_height};
 use crate::steps::{become_provider, commit_offer};
+use crate::steps::{min_bond, protocol_fee, publish, show, wait_past_height};
 use crate::vector_add::VectorAdd;
 
 const BUDGET: u128 = 100_000;
@@ -66,7 +66,15 @@ fn manual_confirmation_task_is_confirmed_by_the_client() {
     // The price comes from the reveal plan; another one would not open the commitment.
     let stderr = net.cli_fails(
         1,
-        &["--from", "provider-2", "task", "reveal", &id, "--price", "1"],
+        &[
+            "--from",
+            "provider-2",
+            "task",
+            "reveal",
+            &id,
+            "--price",
+            "1",
+        ],
     );
     assert!(stderr.contains("sealed in the commitment"), "{stderr}");
     for (provider, fees) in [("provider-1", &mut p1_fees), ("provider-2", &mut p2_fees)] {

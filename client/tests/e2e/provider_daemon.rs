@@ -220,7 +220,11 @@ fn manual_confirmation_pays_the_confirmed_offer_and_finalizes_for_a_silent_clien
     let deadline = show(&net, &id)["task"]["deadline_height"]
         .as_u64()
         .expect("deadline height");
-    for offer in net.cli_json(&["task", "offers", &id]).as_array().expect("a list") {
+    for offer in net
+        .cli_json(&["task", "offers", &id])
+        .as_array()
+        .expect("a list")
+    {
         let revealed = offer["revealed_height"].as_u64().expect("revealed height");
         assert!(
             revealed > deadline,

@@ -80,7 +80,15 @@ pub fn commit_offer(
 ) -> (Value, u128) {
     let output = output.display().to_string();
     let committed = net.cli_json(&[
-        "--from", provider, "task", "commit", id, "--outputs", &output, "--price", price,
+        "--from",
+        provider,
+        "task",
+        "commit",
+        id,
+        "--outputs",
+        &output,
+        "--price",
+        price,
     ]);
     let fee = net.tx_fee(&committed);
     (committed, fee)

@@ -49,7 +49,10 @@ fn freivalds_slashes_a_corrupted_sgemm_and_the_honest_daemon_is_paid() {
         (liar_bonded - COLLATERAL, 0),
         "the liar's collateral is slashed"
     );
-    assert_eq!(shown["task"]["status"], "committed", "still open for honest work");
+    assert_eq!(
+        shown["task"]["status"], "committed",
+        "still open for honest work"
+    );
 
     let honest = Provider::start(&net, "provider-2", ProviderOptions::default());
     let honest_addr = net.address(&honest.name);
@@ -88,10 +91,7 @@ fn consensus_outvotes_and_slashes_the_corrupting_replica_and_the_honest_pair_sha
     let addr = |p: &Provider| net.address(&p.name);
     let (liar_addr, a_addr, b_addr) = (addr(&liar), addr(&a), addr(&b));
     let (liar_bonded, _) = net.stake("provider-1");
-    let before = (
-        net.balance(&a_addr, "uatom"),
-        net.balance(&b_addr, "uatom"),
-    );
+    let before = (net.balance(&a_addr, "uatom"), net.balance(&b_addr, "uatom"));
     let client_before = net.balances("client");
 
     // Agreement decides: no reference hash, so the lie is caught by the replicas alone.
@@ -101,7 +101,15 @@ fn consensus_outvotes_and_slashes_the_corrupting_replica_and_the_honest_pair_sha
         "4096",
         9,
         "consensus",
-        &["--replicas", "3", "--quorum", "2", "--unverified", "--deadline-blocks", "60"],
+        &[
+            "--replicas",
+            "3",
+            "--quorum",
+            "2",
+            "--unverified",
+            "--deadline-blocks",
+            "60",
+        ],
     );
     let id = published["task_id"].as_u64().expect("task id").to_string();
     let task = wait_final(&net, &id, Duration::from_secs(240));

@@ -66,7 +66,7 @@ pub fn execute(
         ExecuteMsg::Cancel { task_id } => execute::publish::cancel(deps, info, task_id),
         ExecuteMsg::Expire { task_id } => execute::close::expire(deps, env, info, task_id),
         ExecuteMsg::WithdrawClaim { denom, recipient } => {
-            execute::payment::withdraw_claim(deps, info, denom, recipient)
+            execute::payment::withdraw_claim(deps, env, info, denom, recipient)
         }
         ExecuteMsg::UpdateConfig {
             allowed_denoms,

@@ -112,6 +112,8 @@ pub enum ContractError {
     NoWinner { task_id: u64 },
     #[error("{address} has no claim in {denom}")]
     NoClaim { address: String, denom: String },
+    #[error("a claim cannot be withdrawn to the market itself")]
+    ClaimToMarket {},
     #[error("unknown reply id {id}")]
     UnknownReply { id: u64 },
 }

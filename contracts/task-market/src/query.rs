@@ -2,8 +2,7 @@ use cosmwasm_std::{to_json_binary, to_json_vec, Binary, Deps, Order, StdError, S
 use cw_storage_plus::Bound;
 use opengpu_types::market::{
     ClaimsResponse, CommitmentState, CommitmentsResponse, Offer, OffersResponse, QueryMsg,
-    ResultResponse,
-    TaskFilter, TaskInfo, TasksResponse,
+    ResultResponse, TaskFilter, TaskInfo, TasksResponse,
 };
 use opengpu_types::pagination::page_limit;
 use opengpu_types::TaskId;

@@ -100,7 +100,11 @@ fn a_lone_revealer_is_no_quorum_the_client_is_refunded_and_the_silent_forfeit() 
 
     assert_eq!(suite.task(id).status, TaskStatus::Expired);
     assert_eq!(suite.balance(&client, PAY_DENOM), 10_000);
-    assert_eq!(suite.stake(&a).bonded.u128(), BOND, "disagreement is no fault");
+    assert_eq!(
+        suite.stake(&a).bonded.u128(),
+        BOND,
+        "disagreement is no fault"
+    );
     assert_eq!(suite.stake(&a).locked.u128(), 0);
     assert_eq!(suite.stake(&silent).bonded.u128(), BOND - 100);
     assert_eq!(suite.balance(&client, STAKE_DENOM), 10_000 + 100);

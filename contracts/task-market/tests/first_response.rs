@@ -128,9 +128,7 @@ fn wrong_product_is_rejected_by_freivalds_slashed_and_next_valid_reveal_wins() {
     assert_eq!(suite.provider(&cheat).provider.reputation.slashed, 1);
     assert_eq!(suite.task(id).status, TaskStatus::Committed);
 
-    suite
-        .reveal(&honest, id, &matmul_outputs(), None)
-        .unwrap();
+    suite.reveal(&honest, id, &matmul_outputs(), None).unwrap();
     assert_eq!(suite.task(id).settlement.unwrap().winner, honest);
     assert_eq!(suite.balance(&honest, PAY_DENOM), 990);
     suite.assert_money_invariants();

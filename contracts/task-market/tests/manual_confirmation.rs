@@ -230,8 +230,6 @@ fn a_sealed_offer_cannot_be_revealed_while_commits_are_open() {
         suite.reveal(&provider, id, &outputs(0), Some(400)),
         ContractError::CommitmentMismatch {},
     );
-    suite
-        .reveal(&provider, id, &outputs(0), Some(500))
-        .unwrap();
+    suite.reveal(&provider, id, &outputs(0), Some(500)).unwrap();
     suite.assert_money_invariants();
 }

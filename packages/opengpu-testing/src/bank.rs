@@ -69,8 +69,7 @@ impl Module for RefusingBank {
                 )));
             }
         }
-        self.inner
-            .execute(api, storage, router, block, sender, msg)
+        self.inner.execute(api, storage, router, block, sender, msg)
     }
 
     fn query(

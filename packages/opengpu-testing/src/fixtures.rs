@@ -54,8 +54,12 @@ pub const MATMUL_N: u32 = 8;
 /// small integers, so the product is exact in f32).
 pub fn matmul_kernel() -> Kernel {
     let n = MATMUL_N as usize;
-    let a: Vec<f32> = (0..n * n).map(|x| ((x / n + 2 * (x % n)) % 5) as f32 - 2.0).collect();
-    let b: Vec<f32> = (0..n * n).map(|x| ((3 * (x / n) + x % n) % 7) as f32 - 3.0).collect();
+    let a: Vec<f32> = (0..n * n)
+        .map(|x| ((x / n + 2 * (x % n)) % 5) as f32 - 2.0)
+        .collect();
+    let b: Vec<f32> = (0..n * n)
+        .map(|x| ((3 * (x / n) + x % n) % 7) as f32 - 3.0)
+        .collect();
     Kernel {
         source: "__kernel void matmul(__global const float* a, __global const float* b, \
                  __global float* c, uint n) { size_t i = get_global_id(0), j = get_global_id(1); \

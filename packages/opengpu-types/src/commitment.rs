@@ -110,7 +110,13 @@ mod tests {
     fn commitment_test_vector_is_stable() {
         // Off-chain implementations in other languages check themselves against this vector.
         let digest = outputs_digest(&[Binary::from(vec![1, 2, 3, 4])]);
-        let got = commitment(42, "wasm1provider", &digest, Some(Uint128::new(7)), &[0u8; 16]);
+        let got = commitment(
+            42,
+            "wasm1provider",
+            &digest,
+            Some(Uint128::new(7)),
+            &[0u8; 16],
+        );
         let mut preimage = Vec::new();
         preimage.extend_from_slice(&42u64.to_be_bytes());
         preimage.extend_from_slice(b"wasm1provider");

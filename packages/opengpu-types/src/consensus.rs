@@ -45,7 +45,9 @@ pub fn validate(
         ));
     }
     match tolerance {
-        Some(FloatTolerance::Relative { max }) if max.is_zero() || *max > MAX_RELATIVE_TOLERANCE => {
+        Some(FloatTolerance::Relative { max })
+            if max.is_zero() || *max > MAX_RELATIVE_TOLERANCE =>
+        {
             Err(format!(
                 "relative tolerance must be above 0 and at most {MAX_RELATIVE_TOLERANCE}, got {max}"
             ))
@@ -134,7 +136,10 @@ pub fn winning_group(groups: &[usize], quorum: u32) -> Option<usize> {
     let sizes: Vec<usize> = (0..count)
         .map(|g| groups.iter().filter(|&&x| x == g).count())
         .collect();
-    let (best, size) = sizes.iter().enumerate().max_by_key(|(g, size)| (**size, usize::MAX - g))?;
+    let (best, size) = sizes
+        .iter()
+        .enumerate()
+        .max_by_key(|(g, size)| (**size, usize::MAX - g))?;
     (*size as u64 >= u64::from(quorum)).then_some(best)
 }
 
@@ -144,7 +149,10 @@ mod tests {
 
     fn floats(values: &[f32]) -> Vec<Binary> {
         vec![Binary::from(
-            values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
+            values
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>(),
         )]
     }
 
@@ -177,8 +185,16 @@ mod tests {
         let tol = FloatTolerance::Relative {
             max: Decimal::permille(1),
         };
-        assert!(outputs_agree(&tol, &floats(&[1000.0, 2.0]), &floats(&[1000.5, 2.0])));
-        assert!(!outputs_agree(&tol, &floats(&[1000.0, 2.0]), &floats(&[1002.0, 2.0])));
+        assert!(outputs_agree(
+            &tol,
+            &floats(&[1000.0, 2.0]),
+            &floats(&[1000.5, 2.0])
+        ));
+        assert!(!outputs_agree(
+            &tol,
+            &floats(&[1000.0, 2.0]),
+            &floats(&[1002.0, 2.0])
+        ));
         assert!(!outputs_agree(&tol, &floats(&[f32::NAN]), &floats(&[1.0])));
         assert!(!outputs_agree(&tol, &floats(&[1.0]), &floats(&[1.0, 1.0])));
     }

@@ -191,6 +191,23 @@ impl VaultContract {
         })
     }
 
+    /// The collateral `provider` has locked for `task_id` (zero when none).
+    pub fn locked(
+        &self,
+        querier: &QuerierWrapper,
+        provider: &Addr,
+        task_id: TaskId,
+    ) -> StdResult<Uint128> {
+        let response: LockResponse = querier.query_wasm_smart(
+            &self.0,
+            &QueryMsg::Lock {
+                provider: provider.to_string(),
+                task_id,
+            },
+        )?;
+        Ok(response.amount)
+    }
+
     pub fn config(&self, querier: &QuerierWrapper) -> StdResult<VaultConfig> {
         querier.query_wasm_smart(&self.0, &QueryMsg::Config {})
     }

@@ -45,7 +45,7 @@ pub fn confirm(
         return Err(no_offer());
     };
     let response = Response::new().add_attribute("action", actions::CONFIRM);
-    settle::settle(deps, &config, task, &[seq], price, env.block.height, response)
+    settle::settle(deps, &env, &config, task, &[seq], price, response)
 }
 
 pub fn finalize(
@@ -87,15 +87,15 @@ pub fn finalize(
                 )));
             }
             let response = Response::new().add_attribute("action", actions::FINALIZE);
-            return consensus::tally(deps, &config, task, height, response);
+            return consensus::tally(deps, &env, &config, task, response);
         }
     };
     let response = Response::new().add_attribute("action", actions::FINALIZE);
-    settle::settle(deps, &config, task, &[winner], price, height, response)
+    settle::settle(deps, &env, &config, task, &[winner], price, response)
 }
 
 pub fn expire(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: Env,
     info: MessageInfo,
     task_id: TaskId,
@@ -126,13 +126,13 @@ pub fn expire(
             _ => {}
         }
     }
-    let closing = close_commitments(deps.storage, &config, &task, &[], height)?;
+    let closing = close_commitments(deps.branch(), &env, &config, &task, &[])?;
     task.status = TaskStatus::Expired;
     save_task(deps.storage, &task)?;
     Ok(Response::new()
         .add_attribute("action", actions::EXPIRE)
         .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
-        .add_messages(closing.messages)
+        .add_submessages(closing.messages)
         .add_event(Event::from(TaskExpired {
             task_id,
             refund: task.budget,

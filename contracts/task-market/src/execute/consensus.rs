@@ -4,15 +4,15 @@
 //! reveal that answers last or in a `Finalize` after the reveal phase; every loop is over one
 //! task's commitments (at most `replicas`).
 
-use cosmwasm_std::{DepsMut, Event, Response, Storage, Uint128};
+use cosmwasm_std::{Addr, DepsMut, Env, Event, Response, Storage, Uint128};
 use opengpu_types::consensus::{group, outputs_agree, winning_group};
 use opengpu_types::events::{ConsensusTallied, TaskExpired};
 use opengpu_types::market::{
     CommitmentInfo, CommitmentState, CompetitionModel, MarketConfig, TaskInfo, TaskStatus,
 };
 use opengpu_types::registry::{Outcome, RegistryContract};
-use opengpu_types::vault::VaultContract;
 
+use super::forfeit::forfeit;
 use super::payment::pay_to;
 use super::settle::{close_commitments, settle};
 use crate::state::{load_commitments, load_outputs, save_task, COMMITMENTS};
@@ -28,10 +28,10 @@ pub fn all_answered(storage: &dyn Storage, task: &TaskInfo) -> Result<bool, Cont
 }
 
 pub fn tally(
-    deps: DepsMut,
+    mut deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     task: TaskInfo,
-    height: u64,
     response: Response,
 ) -> Result<Response, ContractError> {
     let CompetitionModel::Consensus {
@@ -61,7 +61,7 @@ pub fn tally(
     };
     let group_count = groups.iter().copied().max().map_or(0, |g| g + 1) as u32;
     let Some(winner_group) = winning_group(&groups, quorum) else {
-        return no_quorum(deps, config, task, height, group_count, response);
+        return no_quorum(deps, env, config, task, group_count, response);
     };
 
     let winners: Vec<u32> = valid
@@ -83,62 +83,67 @@ pub fn tally(
         outvoted: outvoted.len() as u32,
     }));
     for entry in outvoted {
-        response = slash_outvoted(deps.storage, config, &task, entry, &winners, response)?;
+        response = slash_outvoted(deps.branch(), env, config, &task, entry, &winners, response)?;
     }
     let price = task.budget;
-    settle(deps, config, task, &winners, price, height, response)
+    settle(deps, env, config, task, &winners, price, response)
 }
 
 /// A valid result outside the agreeing group: its collateral is split equally between each
 /// winner and the client (the client takes the remainder), and its reputation counts a slash.
 fn slash_outvoted(
-    storage: &mut dyn Storage,
+    deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     task: &TaskInfo,
     mut entry: CommitmentInfo,
     winners: &[u32],
-    mut response: Response,
+    response: Response,
 ) -> Result<Response, ContractError> {
-    let vault = VaultContract(config.vault_addr.clone());
     let parts = Uint128::from(winners.len() as u128 + 1);
     let each = entry.collateral.checked_div(parts).unwrap_or_default();
-    let mut left = entry.collateral;
-    for &seq in winners {
-        if each.is_zero() {
-            break;
-        }
-        let winner = COMMITMENTS.load(storage, (task.id, seq))?.provider;
-        response = response.add_message(vault.slash(&entry.provider, task.id, each, &winner)?);
-        left = left.checked_sub(each)?;
-    }
-    response = response
-        .add_message(vault.slash(&entry.provider, task.id, left, &task.client)?)
-        .add_message(RegistryContract(config.registry_addr.clone()).record_outcome(
+    let winner_addrs = winners
+        .iter()
+        .map(|&seq| Ok(COMMITMENTS.load(deps.storage, (task.id, seq))?.provider))
+        .collect::<Result<Vec<Addr>, ContractError>>()?;
+    let to_winners = each.checked_mul(Uint128::from(winners.len() as u128))?;
+    let mut shares: Vec<(&Addr, Uint128)> = winner_addrs.iter().map(|w| (w, each)).collect();
+    shares.push((&task.client, entry.collateral.checked_sub(to_winners)?));
+    let forfeiture = forfeit(
+        &deps.querier,
+        config,
+        &env.contract.address,
+        &entry.provider,
+        task.id,
+        &shares,
+    )?;
+    entry.state = CommitmentState::Outvoted {};
+    COMMITMENTS.save(deps.storage, (task.id, entry.seq), &entry)?;
+    Ok(response.add_submessages(forfeiture.messages).add_message(
+        RegistryContract(config.registry_addr.clone()).record_outcome(
             &entry.provider,
             task.id,
             Outcome::Slashed,
-        )?);
-    entry.state = CommitmentState::Outvoted {};
-    COMMITMENTS.save(storage, (task.id, entry.seq), &entry)?;
-    Ok(response)
+        )?,
+    ))
 }
 
 /// No group reached the quorum: disagreement proves nobody wrong. The client gets its budget
 /// back, revealers their collateral; committers who never revealed forfeit theirs as usual.
 fn no_quorum(
-    deps: DepsMut,
+    mut deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     mut task: TaskInfo,
-    height: u64,
     group_count: u32,
     response: Response,
 ) -> Result<Response, ContractError> {
-    let closing = close_commitments(deps.storage, config, &task, &[], height)?;
+    let closing = close_commitments(deps.branch(), env, config, &task, &[])?;
     task.status = TaskStatus::Expired;
     save_task(deps.storage, &task)?;
     Ok(response
         .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
-        .add_messages(closing.messages)
+        .add_submessages(closing.messages)
         .add_event(Event::from(ConsensusTallied {
             task_id: task.id,
             groups: group_count,

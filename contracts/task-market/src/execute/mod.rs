@@ -7,4 +7,5 @@ pub mod publish;
 pub mod submit;
 
 mod consensus;
+mod forfeit;
 mod settle;

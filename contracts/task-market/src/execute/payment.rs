@@ -66,12 +66,7 @@ pub fn payment_refused(deps: DepsMut, _env: Env, reply: Reply) -> Result<Respons
         return Err(ContractError::UnknownReply { id: reply.id });
     };
     let refused: RefusedPayment = from_json(&reply.payload)?;
-    credit(
-        deps,
-        &refused.beneficiary,
-        &refused.denom,
-        refused.amount,
-    )?;
+    credit(deps, &refused.beneficiary, &refused.denom, refused.amount)?;
     Ok(Response::new()
         .add_attribute("action", actions::PAYOUT_REFUSED)
         .add_attribute("error", error)
@@ -87,8 +82,14 @@ fn credit(deps: DepsMut, beneficiary: &Addr, denom: &str, amount: Uint128) -> St
     let owed = CLAIMS
         .may_load(deps.storage, (beneficiary, denom))?
         .unwrap_or_default();
-    CLAIMS.save(deps.storage, (beneficiary, denom), &owed.checked_add(amount)?)?;
-    let total = CLAIM_TOTALS.may_load(deps.storage, denom)?.unwrap_or_default();
+    CLAIMS.save(
+        deps.storage,
+        (beneficiary, denom),
+        &owed.checked_add(amount)?,
+    )?;
+    let total = CLAIM_TOTALS
+        .may_load(deps.storage, denom)?
+        .unwrap_or_default();
     CLAIM_TOTALS.save(deps.storage, denom, &total.checked_add(amount)?)
 }
 
@@ -96,6 +97,7 @@ fn credit(deps: DepsMut, beneficiary: &Addr, denom: &str, amount: Uint128) -> St
 /// A plain send: should the bank refuse this one too, the withdrawal fails and the claim stays.
 pub fn withdraw_claim(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     denom: String,
     recipient: Option<String>,
@@ -106,6 +108,10 @@ pub fn withdraw_claim(
         Some(addr) => deps.api.addr_validate(&addr)?,
         None => beneficiary.clone(),
     };
+    // Coins sent to the market itself would belong to nobody's escrow or claim.
+    if recipient == env.contract.address {
+        return Err(ContractError::ClaimToMarket {});
+    }
     let amount = CLAIMS
         .may_load(deps.storage, (&beneficiary, &denom))?
         .ok_or_else(|| ContractError::NoClaim {
@@ -113,7 +119,9 @@ pub fn withdraw_claim(
             denom: denom.clone(),
         })?;
     CLAIMS.remove(deps.storage, (&beneficiary, &denom));
-    let total = CLAIM_TOTALS.load(deps.storage, &denom)?.checked_sub(amount)?;
+    let total = CLAIM_TOTALS
+        .load(deps.storage, &denom)?
+        .checked_sub(amount)?;
     if total.is_zero() {
         CLAIM_TOTALS.remove(deps.storage, &denom);
     } else {

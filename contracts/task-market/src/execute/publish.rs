@@ -1,10 +1,10 @@
 //! Publishing a task with its escrow, and cancelling it before anyone commits.
 
 use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
+use opengpu_types::consensus;
 use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
-use opengpu_types::consensus;
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::TaskId;
 
@@ -69,8 +69,13 @@ pub fn publish_task(
             quorum,
             tolerance,
         } => {
-            consensus::validate(*replicas, *quorum, tolerance.as_ref(), params.max_committers)
-                .map_err(|reason| ContractError::InvalidModel { reason })?;
+            consensus::validate(
+                *replicas,
+                *quorum,
+                tolerance.as_ref(),
+                params.max_committers,
+            )
+            .map_err(|reason| ContractError::InvalidModel { reason })?;
             *replicas
         }
         CompetitionModel::FirstResponse | CompetitionModel::ManualConfirmation => {

@@ -2,7 +2,7 @@
 //! committer's collateral and record each outcome, all in the transaction that closes it.
 //! Every loop here runs over one task's commitments, at most `max_committers` of them.
 
-use cosmwasm_std::{CosmosMsg, DepsMut, Event, Response, Storage, Uint128};
+use cosmwasm_std::{DepsMut, Env, Event, Response, Storage, SubMsg, Uint128};
 use opengpu_types::events::TaskSettled;
 use opengpu_types::market::{
     CommitmentState, MarketConfig, Settlement, Share, TaskInfo, TaskStatus,
@@ -10,6 +10,7 @@ use opengpu_types::market::{
 use opengpu_types::registry::{Outcome, RegistryContract};
 use opengpu_types::vault::VaultContract;
 
+use super::forfeit::forfeit;
 use super::payment::{pay, pay_to};
 use crate::state::{load_commitments, save_task, COMMITMENTS};
 use crate::ContractError;
@@ -51,7 +52,7 @@ pub fn cheapest_offer(
 
 /// Collateral released or forfeited when a task closes.
 pub struct Closing {
-    pub messages: Vec<CosmosMsg>,
+    pub messages: Vec<SubMsg>,
     /// Stake-denom collateral of non-revealers sent to the client.
     pub forfeited: Uint128,
 }
@@ -60,24 +61,25 @@ pub struct Closing {
 /// the race, through no fault), forfeits it to the client for committers whose window closed
 /// unrevealed, and records each committer's outcome. Rejected reveals were handled at reveal.
 pub fn close_commitments(
-    storage: &mut dyn Storage,
+    deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     task: &TaskInfo,
     winners: &[u32],
-    height: u64,
 ) -> Result<Closing, ContractError> {
+    let height = env.block.height;
     let vault = VaultContract(config.vault_addr.clone());
     let registry = RegistryContract(config.registry_addr.clone());
     let mut closing = Closing {
         messages: vec![],
         forfeited: Uint128::zero(),
     };
-    for mut entry in load_commitments(storage, task)? {
+    for mut entry in load_commitments(deps.storage, task)? {
         let outcome = match entry.state {
             CommitmentState::Revealed { .. } => {
                 closing
                     .messages
-                    .push(vault.unlock(&entry.provider, task.id)?);
+                    .push(SubMsg::new(vault.unlock(&entry.provider, task.id)?));
                 if winners.contains(&entry.seq) {
                     Outcome::Won
                 } else {
@@ -85,23 +87,26 @@ pub fn close_commitments(
                 }
             }
             CommitmentState::Committed {} if height > entry.reveal_deadline_height => {
-                closing.messages.push(vault.slash(
+                let forfeiture = forfeit(
+                    &deps.querier,
+                    config,
+                    &env.contract.address,
                     &entry.provider,
                     task.id,
-                    entry.collateral,
-                    &task.client,
-                )?);
-                closing.forfeited = closing.forfeited.checked_add(entry.collateral)?;
+                    &[(&task.client, entry.collateral)],
+                )?;
+                closing.messages.extend(forfeiture.messages);
+                closing.forfeited = closing.forfeited.checked_add(forfeiture.taken)?;
                 entry.state = CommitmentState::Forfeited {};
-                COMMITMENTS.save(storage, (task.id, entry.seq), &entry)?;
+                COMMITMENTS.save(deps.storage, (task.id, entry.seq), &entry)?;
                 Outcome::Expired
             }
             CommitmentState::Committed {} => {
                 closing
                     .messages
-                    .push(vault.unlock(&entry.provider, task.id)?);
+                    .push(SubMsg::new(vault.unlock(&entry.provider, task.id)?));
                 entry.state = CommitmentState::Released {};
-                COMMITMENTS.save(storage, (task.id, entry.seq), &entry)?;
+                COMMITMENTS.save(deps.storage, (task.id, entry.seq), &entry)?;
                 Outcome::Lost
             }
             CommitmentState::Rejected { .. }
@@ -110,9 +115,11 @@ pub fn close_commitments(
             | CommitmentState::Forfeited {}
             | CommitmentState::Released {} => continue,
         };
-        closing
-            .messages
-            .push(registry.record_outcome(&entry.provider, task.id, outcome)?);
+        closing.messages.push(SubMsg::new(registry.record_outcome(
+            &entry.provider,
+            task.id,
+            outcome,
+        )?));
     }
     Ok(closing)
 }
@@ -121,15 +128,16 @@ pub fn close_commitments(
 /// each one's payout address fixed at commit; refunds the rest of the budget to the client
 /// (with any indivisible remainder); closes every commitment and marks the task settled.
 pub fn settle(
-    deps: DepsMut,
+    mut deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     mut task: TaskInfo,
     winners: &[u32],
     price: Uint128,
-    height: u64,
     response: Response,
 ) -> Result<Response, ContractError> {
-    let closing = close_commitments(deps.storage, config, &task, winners, height)?;
+    let height = env.block.height;
+    let closing = close_commitments(deps.branch(), env, config, &task, winners)?;
     let fee = price.multiply_ratio(u128::from(task.fee_bps), 10_000u128);
     let each = price
         .checked_sub(fee)?
@@ -171,7 +179,7 @@ pub fn settle(
     save_task(deps.storage, &task)?;
     Ok(response
         .add_submessages(payments)
-        .add_messages(closing.messages)
+        .add_submessages(closing.messages)
         .add_event(Event::from(TaskSettled {
             task_id: task.id,
             winner: winner.into_string(),

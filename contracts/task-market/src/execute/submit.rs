@@ -13,6 +13,7 @@ use opengpu_types::vault::VaultContract;
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::{freivalds, TaskId};
 
+use super::forfeit::forfeit;
 use super::{consensus, settle};
 use crate::state::{
     load_kernel, load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG,
@@ -172,8 +173,7 @@ pub fn reveal(
         &outputs,
         &digest,
     )?;
-    if let (Verdict::Valid {}, VerificationPolicy::Freivalds(spec)) =
-        (&verdict, &task.verification)
+    if let (Verdict::Valid {}, VerificationPolicy::Freivalds(spec)) = (&verdict, &task.verification)
     {
         verdict = freivalds_verdict(deps.storage, &task, spec, &entry, &outputs, &digest)?;
     }
@@ -199,14 +199,17 @@ pub fn reveal(
             entry.state = CommitmentState::Rejected {
                 reason: reason.clone(),
             };
+            let forfeiture = forfeit(
+                &deps.querier,
+                &config,
+                &env.contract.address,
+                &provider,
+                task_id,
+                &[(&task.client, entry.collateral)],
+            )?;
             response = response
                 .add_attribute("rejected", reason)
-                .add_message(VaultContract(config.vault_addr.clone()).slash(
-                    &provider,
-                    task_id,
-                    entry.collateral,
-                    &task.client,
-                )?)
+                .add_submessages(forfeiture.messages)
                 .add_message(
                     RegistryContract(config.registry_addr.clone()).record_outcome(
                         &provider,
@@ -247,13 +250,12 @@ pub fn reveal(
         CompetitionModel::FirstResponse => {
             if let Some(winner) = settle::first_response_winner(deps.storage, &task, height)? {
                 let price = task.budget;
-                response =
-                    settle::settle(deps, &config, task, &[winner], price, height, response)?;
+                response = settle::settle(deps, &env, &config, task, &[winner], price, response)?;
             }
         }
         CompetitionModel::Consensus { .. } => {
             if consensus::all_answered(deps.storage, &task)? {
-                response = consensus::tally(deps, &config, task, height, response)?;
+                response = consensus::tally(deps, &env, &config, task, response)?;
             }
         }
         CompetitionModel::ManualConfirmation => {}
