@@ -78,27 +78,24 @@ pub fn commit_offer(
     output: &std::path::Path,
     price: &str,
 ) -> (Value, u128) {
-    let output = output.display().to_string();
-    let committed = net.cli_json(&[
-        "--from",
-        provider,
-        "task",
-        "commit",
-        id,
-        "--outputs",
-        &output,
-        "--price",
-        price,
-    ]);
-    let fee = net.tx_fee(&committed);
-    (committed, fee)
+    commit_with(net, provider, id, output, &["--price", price])
 }
 
 /// As `provider`: `task commit ID --outputs FILE`. Returns the command's JSON (it has the
 /// `reveal_file`) and its fee.
 pub fn commit(net: &Localnet, provider: &str, id: &str, output: &std::path::Path) -> (Value, u128) {
+    commit_with(net, provider, id, output, &[])
+}
+
+fn commit_with(
+    net: &Localnet,
+    provider: &str,
+    id: &str,
+    output: &std::path::Path,
+    extra: &[&str],
+) -> (Value, u128) {
     let output = output.display().to_string();
-    let committed = net.cli_json(&[
+    let mut args = vec![
         "--from",
         provider,
         "task",
@@ -106,7 +103,9 @@ pub fn commit(net: &Localnet, provider: &str, id: &str, output: &std::path::Path
         id,
         "--outputs",
         &output,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let committed = net.cli_json(&args);
     let fee = net.tx_fee(&committed);
     (committed, fee)
 }
