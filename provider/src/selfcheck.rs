@@ -71,7 +71,7 @@ pub fn check(
             // The market checked the spec against the kernel at publish; a spec that no
             // longer applies cannot pass there either.
             let c_index = spec
-                .validate_for(kernel)
+                .c_output_index(kernel)
                 .map_err(Refusal::FreivaldsFailed)?;
             let (a, b) = spec.inputs(kernel).ok_or_else(|| {
                 Refusal::FreivaldsFailed("A or B is not an input buffer of the kernel".into())

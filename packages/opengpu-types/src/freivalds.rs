@@ -210,6 +210,13 @@ impl FreivaldsSpec {
         Ok(c_index)
     }
 
+    /// The index of C among the kernel's output buffers, checking only C's argument: for a
+    /// kernel already accepted by [`Self::validate_for`] at publish, without scanning the
+    /// inputs again.
+    pub fn c_output_index(&self, kernel: &Kernel) -> Result<usize, String> {
+        output_index(kernel, self.c_arg, self.m, self.n)
+    }
+
     /// The input bytes of A and B in `kernel` (None when the args are not inputs).
     pub fn inputs<'k>(&self, kernel: &'k Kernel) -> Option<(&'k [u8], &'k [u8])> {
         let input = |index: u32| match kernel.args.get(index as usize) {

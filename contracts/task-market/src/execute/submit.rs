@@ -274,8 +274,9 @@ fn freivalds_verdict(
     digest: &[u8; 32],
 ) -> Result<Verdict, ContractError> {
     let kernel = load_kernel(storage, task.id)?;
+    // The spec was checked against this kernel at publish; only C's place is needed here.
     let c_index = spec
-        .validate_for(&kernel)
+        .c_output_index(&kernel)
         .map_err(|reason| ContractError::InvalidPolicy { reason })?;
     let (a, b) = spec
         .inputs(&kernel)
