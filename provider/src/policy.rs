@@ -175,7 +175,7 @@ impl Rules {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use cosmwasm_std::{Addr, HexBinary};
     use opengpu_types::kernel::{KernelArg, Requirements};
     use opengpu_types::registry::DeviceType;
@@ -201,7 +201,8 @@ mod tests {
         }
     }
 
-    fn task() -> TaskInfo {
+    /// A First Response task the default rules take; other tests start from it.
+    pub(crate) fn task() -> TaskInfo {
         TaskInfo {
             id: 1,
             client: Addr::unchecked("client"),

@@ -108,11 +108,10 @@ pub fn corrupt_first_element(outputs: &mut [Vec<u8>]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use cosmwasm_std::{Addr, Decimal, HexBinary, Uint128};
+    use cosmwasm_std::{Decimal, HexBinary};
     use opengpu_types::commitment::{commitment, outputs_digest};
     use opengpu_types::freivalds::FreivaldsSpec;
-    use opengpu_types::kernel::{KernelArg, Requirements};
-    use opengpu_types::market::{CompetitionModel, TaskStatus};
+    use opengpu_types::kernel::KernelArg;
 
     use super::*;
 
@@ -155,26 +154,13 @@ mod tests {
         (kernel, f32_bytes(&c))
     }
 
+    /// The policy tests' task, with `verification` and the matmul's output size.
     fn task(verification: VerificationPolicy) -> TaskInfo {
         TaskInfo {
             id: 5,
-            client: Addr::unchecked("client"),
-            model: CompetitionModel::FirstResponse,
-            requirements: Requirements::default(),
             verification,
-            denom: "uatom".into(),
-            budget: Uint128::new(1_000),
-            collateral: Uint128::new(1_000),
             output_sizes: vec![(4 * M * N) as u64],
-            fee_bps: 100,
-            created_height: 10,
-            deadline_height: 30,
-            reveal_window_blocks: 50,
-            confirm_window_blocks: 50,
-            max_committers: 5,
-            status: TaskStatus::Open,
-            commit_count: 0,
-            settlement: None,
+            ..crate::policy::tests::task()
         }
     }
 
