@@ -105,6 +105,7 @@ pub enum ModelName {
     FirstResponse,
     ManualConfirmation,
     Consensus,
+    Auction,
 }
 
 impl ModelName {
@@ -114,6 +115,7 @@ impl ModelName {
             CompetitionModel::FirstResponse => ModelName::FirstResponse,
             CompetitionModel::ManualConfirmation => ModelName::ManualConfirmation,
             CompetitionModel::Consensus { .. } => ModelName::Consensus,
+            CompetitionModel::Auction { .. } => ModelName::Auction,
         }
     }
 }

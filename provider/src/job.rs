@@ -452,6 +452,8 @@ async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Opt
         // The reveal that answers the last committer tallies by itself; otherwise the tally
         // is due once the reveal phase is over.
         CompetitionModel::Consensus { .. } => Some(task.reveals_close_height()),
+        // The awardee's valid reveal settles the auction by itself.
+        CompetitionModel::Auction { .. } => None,
         CompetitionModel::FirstResponse => {
             // Settles once every earlier committer's reveal window is over.
             let commitments = shared.market().commitments(task.id).await?;

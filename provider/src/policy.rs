@@ -224,6 +224,7 @@ pub(crate) mod tests {
             status: TaskStatus::Open,
             commit_count: 0,
             settlement: None,
+            auction: None,
         }
     }
 

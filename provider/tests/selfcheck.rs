@@ -39,6 +39,7 @@ fn task(example: &ExampleTask, verification: VerificationPolicy) -> TaskInfo {
         status: TaskStatus::Open,
         commit_count: 0,
         settlement: None,
+        auction: None,
     }
 }
 

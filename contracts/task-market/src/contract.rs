@@ -59,6 +59,16 @@ pub fn execute(
             salt,
             price,
         } => execute::submit::reveal(deps, env, info, task_id, outputs, salt, price),
+        ExecuteMsg::Bid {
+            task_id,
+            commitment,
+        } => execute::auction::bid(deps, env, info, task_id, commitment),
+        ExecuteMsg::RevealBid {
+            task_id,
+            price,
+            salt,
+        } => execute::auction::reveal_bid(deps, env, info, task_id, price, salt),
+        ExecuteMsg::Advance { task_id } => execute::auction::advance(deps, env, info, task_id),
         ExecuteMsg::Confirm { task_id, provider } => {
             execute::close::confirm(deps, env, info, task_id, provider)
         }

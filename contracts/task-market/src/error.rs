@@ -114,6 +114,42 @@ pub enum ContractError {
     NoClaim { address: String, denom: String },
     #[error("a claim cannot be withdrawn to the market itself")]
     ClaimToMarket {},
+    #[error("task {task_id} is not an auction")]
+    NotAnAuction { task_id: u64 },
+    #[error(
+        "bids on task {task_id} closed at height {deadline} or with every slot taken; now {height}"
+    )]
+    BidsClosed {
+        task_id: u64,
+        deadline: u64,
+        height: u64,
+    },
+    #[error("{provider} already bid on task {task_id}")]
+    AlreadyBid { task_id: u64, provider: String },
+    #[error("{provider} has no bid on task {task_id}")]
+    NoBid { task_id: u64, provider: String },
+    #[error("{provider}'s bid on task {task_id} is already open")]
+    BidAlreadyRevealed { task_id: u64, provider: String },
+    #[error("bids on task {task_id} are still sealed: they open once bids close (after height {deadline} or with every slot taken)")]
+    BidsStillOpen { task_id: u64, deadline: u64 },
+    #[error("bid reveals on task {task_id} closed at height {end}; now {height}")]
+    BidRevealClosed { task_id: u64, end: u64, height: u64 },
+    #[error("price and salt do not open the bid")]
+    BidMismatch {},
+    #[error("task {task_id} is awarded to {awardee}, not to {sender}")]
+    NotAwarded {
+        task_id: u64,
+        awardee: String,
+        sender: String,
+    },
+    #[error("the execution window of task {task_id} closed at height {deadline}; now {height}")]
+    ExecutionWindowClosed {
+        task_id: u64,
+        deadline: u64,
+        height: u64,
+    },
+    #[error("task {task_id} has nothing to advance: {reason}")]
+    NothingToAdvance { task_id: u64, reason: String },
     #[error("unknown reply id {id}")]
     UnknownReply { id: u64 },
 }

@@ -1,5 +1,6 @@
 use cosmwasm_std::{to_json_binary, to_json_vec, Binary, Deps, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
+use opengpu_types::auction::BidsResponse;
 use opengpu_types::market::{
     ClaimsResponse, CommitmentState, CommitmentsResponse, Offer, OffersResponse, QueryMsg,
     ResultResponse, TaskFilter, TaskInfo, TasksResponse,
@@ -8,8 +9,8 @@ use opengpu_types::pagination::page_limit;
 use opengpu_types::TaskId;
 
 use crate::state::{
-    load_commitments, load_kernel_json, load_outputs, tasks, CLAIMS, CLAIM_TOTALS, COMMITMENTS,
-    COMMIT_SEQ, CONFIG,
+    load_commitments, load_kernel_json, load_outputs, tasks, BIDS, CLAIMS, CLAIM_TOTALS,
+    COMMITMENTS, COMMIT_SEQ, CONFIG,
 };
 
 pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
@@ -33,6 +34,11 @@ pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
         } => to_json_binary(&commitments(deps, task_id, start_after, limit)?),
         QueryMsg::Offers { task_id } => to_json_binary(&offers(deps, task_id)?),
         QueryMsg::Result { task_id, provider } => to_json_binary(&result(deps, task_id, provider)?),
+        QueryMsg::Bids {
+            task_id,
+            start_after,
+            limit,
+        } => to_json_binary(&bids(deps, task_id, start_after, limit)?),
         QueryMsg::Claims { address } => to_json_binary(&claims(deps, address)?),
         QueryMsg::ClaimTotals {} => to_json_binary(&claim_totals(deps)?),
         QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
@@ -200,4 +206,26 @@ fn claim_totals(deps: Deps) -> StdResult<ClaimsResponse> {
         .map(|item| item.map(|(denom, amount)| cosmwasm_std::Coin::new(amount, denom)))
         .collect::<StdResult<_>>()?;
     Ok(ClaimsResponse { claims })
+}
+
+fn bids(
+    deps: Deps,
+    task_id: TaskId,
+    start_after: Option<u32>,
+    limit: Option<u32>,
+) -> StdResult<BidsResponse> {
+    task_info(deps, task_id)?;
+    let limit = page_limit(limit);
+    let bids = BIDS
+        .prefix(task_id)
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(limit)
+        .map(|item| item.map(|(_, bid)| bid))
+        .collect::<StdResult<_>>()?;
+    Ok(BidsResponse { bids })
 }

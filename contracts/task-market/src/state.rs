@@ -6,6 +6,7 @@ mod outputs;
 
 use cosmwasm_std::{from_json, to_json_vec, Addr, Binary, StdResult, Storage, Uint128};
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use opengpu_types::auction::BidInfo;
 use opengpu_types::kernel::Kernel;
 use opengpu_types::market::{CommitmentInfo, MarketConfig, TaskInfo};
 use opengpu_types::TaskId;
@@ -28,6 +29,10 @@ pub const WORK_GROUP_SIZES: Map<TaskId, Option<u64>> = Map::new("wg_size");
 pub const COMMITMENTS: Map<(TaskId, u32), CommitmentInfo> = Map::new("commits");
 /// A provider's commitment on a task, by its arrival order.
 pub const COMMIT_SEQ: Map<(TaskId, &Addr), u32> = Map::new("commit_seq");
+/// An auction's sealed bids by arrival order (at most `max_committers` per task).
+pub const BIDS: Map<(TaskId, u32), BidInfo> = Map::new("bids");
+/// A provider's bid on a task, by its arrival order.
+pub const BID_SEQ: Map<(TaskId, &Addr), u32> = Map::new("bid_seq");
 /// Outputs of valid reveals, by task and arrival order, in the raw layout of [`outputs`]. A
 /// valid reveal matches the task's output sizes, so `max_output_bytes` bounds its chunks (17 for
 /// 1 MiB).
@@ -80,6 +85,14 @@ pub fn save_task(storage: &mut dyn Storage, task: &TaskInfo) -> StdResult<()> {
 pub fn load_commitments(storage: &dyn Storage, task: &TaskInfo) -> StdResult<Vec<CommitmentInfo>> {
     (0..task.commit_count)
         .map(|seq| COMMITMENTS.load(storage, (task.id, seq)))
+        .collect()
+}
+
+/// An auction's bids in arrival order; at most `max_committers` of them.
+pub fn load_bids(storage: &dyn Storage, task: &TaskInfo) -> StdResult<Vec<BidInfo>> {
+    let count = task.auction.as_ref().map_or(0, |a| a.bid_count);
+    (0..count)
+        .map(|seq| BIDS.load(storage, (task.id, seq)))
         .collect()
 }
 

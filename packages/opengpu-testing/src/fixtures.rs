@@ -211,6 +211,18 @@ impl TaskSpec {
         }
     }
 
+    /// A sealed-bid auction: the budget (1000) is the maximum price; bids until the deadline
+    /// (20 blocks), 5 blocks to reveal bids, 10 to execute.
+    pub fn auction() -> Self {
+        Self {
+            model: CompetitionModel::Auction {
+                bid_reveal_blocks: 5,
+                execute_blocks: 10,
+            },
+            ..Self::default()
+        }
+    }
+
     /// First Response on `matmul_kernel`, checked by Freivalds.
     pub fn freivalds() -> Self {
         Self {

@@ -3,6 +3,7 @@
 //! the localnet deployment does), with helpers for every step of a task's life and a check of
 //! the money invariants. Every contract's flow tests use it.
 
+mod auction_steps;
 mod bank;
 mod builder;
 mod fixtures;

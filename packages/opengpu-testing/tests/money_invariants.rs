@@ -1577,6 +1577,10 @@ impl Harness {
                     "task {id}: the tally paid others than the agreeing group"
                 );
             }
+            CompetitionModel::Auction { .. } => {
+                assert_eq!(winners, 1, "task {id}: one awardee is paid");
+                assert!(s.price <= task.budget, "task {id}: paid above the maximum");
+            }
         }
         s
     }

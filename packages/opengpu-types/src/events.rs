@@ -113,6 +113,9 @@ pub mod actions {
     pub const COMMIT: &str = "commit";
     pub const REVEAL: &str = "reveal";
     pub const CONFIRM: &str = "confirm";
+    pub const BID: &str = "bid";
+    pub const REVEAL_BID: &str = "reveal_bid";
+    pub const ADVANCE: &str = "advance";
     pub const FINALIZE: &str = "finalize";
     pub const CANCEL: &str = "cancel";
     pub const EXPIRE: &str = "expire";
@@ -178,6 +181,30 @@ contract_event! {
     /// No valid result came in time: the client got `refund` back, plus `forfeited` collateral
     /// (stake denom) of committers who never revealed.
     TaskExpired = "task_expired" { task_id: u64, refund: Uint128, forfeited: Uint128 }
+}
+
+contract_event! {
+    /// Auction: a sealed bid was placed (its collateral locked).
+    BidPlaced = "bid_placed" { task_id: u64, provider: String, seq: u32 }
+}
+contract_event! {
+    /// Auction: a bid was opened; `valid` is false when `price` is above the maximum (void).
+    BidRevealed = "bid_revealed" { task_id: u64, provider: String, price: Uint128, valid: bool }
+}
+contract_event! {
+    /// Auction: `provider` (its bid `bid`) must execute by `execute_deadline` and is paid
+    /// `price` on delivery. `round` counts hand-overs before this award (0 for the first).
+    AuctionAwarded = "auction_awarded" {
+        task_id: u64, provider: String, bid: Uint128, price: Uint128, execute_deadline: u64,
+        round: u32,
+    }
+}
+contract_event! {
+    /// Auction: the awardee did not deliver or delivered a proven-wrong result: `slashed`
+    /// collateral taken (to the next awardee, or to the client when nobody is left).
+    AuctionDefaulted = "auction_defaulted" {
+        task_id: u64, provider: String, reason: String, slashed: Uint128,
+    }
 }
 
 // ---- registry ----

@@ -3,6 +3,7 @@
 //!
 //! Contracts, tests and off-chain programs all use this crate, so a message has one definition.
 
+pub mod auction;
 pub mod commitment;
 pub mod consensus;
 pub mod events;

@@ -5,6 +5,7 @@ use std::fmt;
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Uint128};
 
+use crate::auction::AuctionState;
 use crate::consensus::FloatTolerance;
 
 use crate::kernel::{Kernel, KernelLimits, Requirements};
@@ -68,6 +69,14 @@ pub enum CompetitionModel {
         /// Exact agreement (same outputs digest) when unset.
         tolerance: Option<FloatTolerance>,
     },
+    /// Sealed-bid second-price reverse auction (see `crate::auction`): providers bid until the
+    /// deadline, reveal their bids within `bid_reveal_blocks`, the lowest wins at the next
+    /// price up and alone computes, within `execute_blocks` of its award. The budget is the
+    /// maximum price.
+    Auction {
+        bid_reveal_blocks: u64,
+        execute_blocks: u64,
+    },
 }
 
 impl CompetitionModel {
@@ -76,12 +85,21 @@ impl CompetitionModel {
             CompetitionModel::FirstResponse => "first_response",
             CompetitionModel::ManualConfirmation => "manual_confirmation",
             CompetitionModel::Consensus { .. } => "consensus",
+            CompetitionModel::Auction { .. } => "auction",
         }
     }
 
-    /// Whether commits close before any reveal (every model but First Response).
+    /// Whether result commits close before any reveal (Manual Confirmation and Consensus). An
+    /// auction's result comes from its awardee alone, so it reveals as First Response does.
     pub fn is_sealed(&self) -> bool {
-        !matches!(self, CompetitionModel::FirstResponse)
+        matches!(
+            self,
+            CompetitionModel::ManualConfirmation | CompetitionModel::Consensus { .. }
+        )
+    }
+
+    pub fn is_auction(&self) -> bool {
+        matches!(self, CompetitionModel::Auction { .. })
     }
 
     /// Whether reveals carry a price (the offer).
@@ -124,6 +142,26 @@ pub enum ExecuteMsg {
         outputs: Vec<Binary>,
         salt: HexBinary,
         price: Option<Uint128>,
+    },
+    /// Auction, bid phase: a sealed bid `sha256("opengpu/bid/v1" ‖ task_id ‖ provider ‖ price ‖
+    /// salt)` (see `opengpu_types::auction::bid_commitment`). Locks the task's collateral: a bid
+    /// is a promise to execute.
+    Bid {
+        task_id: TaskId,
+        commitment: HexBinary,
+    },
+    /// Auction, once bids close and until the bid-reveal phase ends: open a bid. A price above
+    /// the task's maximum (its budget) makes the bid void.
+    RevealBid {
+        task_id: TaskId,
+        price: Uint128,
+        salt: HexBinary,
+    },
+    /// Anyone, auction: apply what the heights now decide (award once bids are revealed or the
+    /// bid-reveal phase ended; hand-over once the execution window passed undelivered; refund
+    /// when nobody is left). Every other auction message does the same first.
+    Advance {
+        task_id: TaskId,
     },
     /// Client only, Manual Confirmation: accept `provider`'s offer.
     Confirm {
@@ -254,6 +292,9 @@ pub struct TaskInfo {
     pub status: TaskStatus,
     pub commit_count: u32,
     pub settlement: Option<Settlement>,
+    /// Auction progress; `None` in other models.
+    #[serde(default)]
+    pub auction: Option<AuctionState>,
 }
 
 impl TaskInfo {
@@ -277,6 +318,22 @@ impl TaskInfo {
             self.reveals_close_height()
         } else {
             committed_height.saturating_add(self.reveal_window_blocks)
+        }
+    }
+
+    /// Auction: whether no further bid can arrive at `height`.
+    pub fn bids_closed(&self, height: u64) -> bool {
+        let bids = self.auction.as_ref().map_or(0, |a| a.bid_count);
+        height > self.deadline_height || bids >= self.max_committers
+    }
+
+    /// Auction: the last height at which a bid may be revealed.
+    pub fn bid_reveal_end(&self) -> u64 {
+        match self.model {
+            CompetitionModel::Auction {
+                bid_reveal_blocks, ..
+            } => self.deadline_height.saturating_add(bid_reveal_blocks),
+            _ => self.deadline_height,
         }
     }
 
@@ -375,6 +432,13 @@ pub enum QueryMsg {
     Result {
         task_id: TaskId,
         provider: Option<String>,
+    },
+    /// An auction's bids in arrival order: sealed ones show only their hash.
+    #[returns(crate::auction::BidsResponse)]
+    Bids {
+        task_id: TaskId,
+        start_after: Option<u32>,
+        limit: Option<u32>,
     },
     /// Payments the bank refused at settlement, owed to `address`, per denom.
     #[returns(ClaimsResponse)]

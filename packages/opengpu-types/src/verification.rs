@@ -111,6 +111,16 @@ impl Verdict {
     pub fn is_valid(&self) -> bool {
         matches!(self, Verdict::Valid {})
     }
+
+    /// The reveal's outcome as `TaskRevealed` names it: `valid`, `rejected` (proven wrong,
+    /// slashed) or `refused` (no match with the client's reference hash).
+    pub fn outcome_name(&self) -> &'static str {
+        match self {
+            Verdict::Valid {} => "valid",
+            Verdict::Invalid { .. } => "rejected",
+            Verdict::Unmatched { .. } => "refused",
+        }
+    }
 }
 
 /// Typed calls into a verification instance.

@@ -105,6 +105,7 @@ pub fn model_label(model: &CompetitionModel) -> &'static str {
         CompetitionModel::FirstResponse => "First Response",
         CompetitionModel::ManualConfirmation => "Manual Confirmation",
         CompetitionModel::Consensus { .. } => "Consensus",
+        CompetitionModel::Auction { .. } => "Auction",
     }
 }
 
@@ -121,6 +122,13 @@ pub fn model_line(model: &CompetitionModel) -> String {
         ),
         CompetitionModel::ManualConfirmation => "Manual Confirmation (sealed offers)".into(),
         CompetitionModel::FirstResponse => "First Response".into(),
+        CompetitionModel::Auction {
+            bid_reveal_blocks,
+            execute_blocks,
+        } => format!(
+            "Sealed-bid second-price auction (bid reveals {bid_reveal_blocks} blocks, \
+             execution {execute_blocks} blocks)"
+        ),
     }
 }
 
@@ -575,6 +583,7 @@ pub(crate) fn test_task(model: CompetitionModel) -> TaskInfo {
         status: TaskStatus::Open,
         commit_count: 0,
         settlement: None,
+        auction: None,
     }
 }
 

@@ -89,6 +89,11 @@ pub fn finalize(
             let response = Response::new().add_attribute("action", actions::FINALIZE);
             return consensus::tally(deps, &env, &config, task, response);
         }
+        CompetitionModel::Auction { .. } => {
+            return Err(not_yet(
+                "an auction settles when its awardee delivers; send Advance to move it on".into(),
+            ))
+        }
     };
     let response = Response::new().add_attribute("action", actions::FINALIZE);
     settle::settle(deps, &env, &config, task, &[winner], price, response)
@@ -104,6 +109,10 @@ pub fn expire(
     let config = CONFIG.load(deps.storage)?;
     let mut task = load_task(deps.storage, task_id)?;
     ensure_open(&task)?;
+    if task.model.is_auction() {
+        // An auction with nobody left to award expires through its own step.
+        return super::auction::advance(deps, env, info, task_id);
+    }
     let height = env.block.height;
     if height <= task.deadline_height {
         return Err(ContractError::DeadlineNotReached {

@@ -1,5 +1,6 @@
 //! Execute handlers, one module per stage of a task's life.
 
+pub mod auction;
 pub mod close;
 pub mod config;
 pub mod payment;

@@ -1,6 +1,7 @@
 //! Publishing a task with its escrow, and cancelling it before anyone commits.
 
 use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
+use opengpu_types::auction::{self, AuctionState};
 use opengpu_types::consensus;
 use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
 use opengpu_types::kernel::{Kernel, Requirements};
@@ -78,6 +79,14 @@ pub fn publish_task(
             .map_err(|reason| ContractError::InvalidModel { reason })?;
             *replicas
         }
+        CompetitionModel::Auction {
+            bid_reveal_blocks,
+            execute_blocks,
+        } => {
+            auction::validate(*bid_reveal_blocks, *execute_blocks)
+                .map_err(|reason| ContractError::InvalidModel { reason })?;
+            params.max_committers
+        }
         CompetitionModel::FirstResponse | CompetitionModel::ManualConfirmation => {
             params.max_committers
         }
@@ -105,6 +114,7 @@ pub fn publish_task(
         status: TaskStatus::Open,
         commit_count: 0,
         settlement: None,
+        auction: new.model.is_auction().then(AuctionState::default),
     };
     save_task(deps.storage, &task)?;
     save_kernel(deps.storage, id, &new.kernel)?;

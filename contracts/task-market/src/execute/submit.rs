@@ -14,7 +14,7 @@ use opengpu_types::verification::{Verdict, VerificationContract, VerificationPol
 use opengpu_types::{freivalds, TaskId};
 
 use super::forfeit::forfeit;
-use super::{consensus, settle};
+use super::{auction, consensus, settle};
 use crate::state::{
     load_kernel, load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG,
     WORK_GROUP_SIZES,
@@ -31,6 +31,9 @@ pub fn commit(
     cw_utils::nonpayable(&info)?;
     let config = CONFIG.load(deps.storage)?;
     let mut task = load_task(deps.storage, task_id)?;
+    if task.model.is_auction() {
+        return auction::commit_result(deps, env, info, task_id, commitment);
+    }
     let provider = info.sender;
     let height = env.block.height;
     ensure_open(&task)?;
@@ -177,13 +180,18 @@ pub fn reveal(
     {
         verdict = freivalds_verdict(deps.storage, &task, spec, &entry, &outputs, &digest)?;
     }
+    if task.model.is_auction() {
+        let delivery = auction::Delivery {
+            entry,
+            verdict,
+            outputs,
+            digest,
+        };
+        return auction::deliver(deps, &env, &config, task, delivery);
+    }
     let mut response = Response::new().add_attribute("action", actions::REVEAL);
     let valid = verdict.is_valid();
-    let outcome = match &verdict {
-        Verdict::Valid {} => "valid",
-        Verdict::Invalid { .. } => "rejected",
-        Verdict::Unmatched { .. } => "refused",
-    };
+    let outcome = verdict.outcome_name();
     match verdict {
         Verdict::Valid {} => {
             entry.state = CommitmentState::Revealed {
@@ -258,7 +266,7 @@ pub fn reveal(
                 response = consensus::tally(deps, &env, &config, task, response)?;
             }
         }
-        CompetitionModel::ManualConfirmation => {}
+        CompetitionModel::ManualConfirmation | CompetitionModel::Auction { .. } => {}
     }
     Ok(response)
 }
