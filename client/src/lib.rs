@@ -8,10 +8,12 @@
 //!   simulates, signs and sends transactions, and retries a stale sequence.
 //! - [`events`]: transaction events read back into `opengpu_types::events` structs.
 //! - [`query`]: typed queries of the four contracts.
+//! - [`bid`]: sealed auction bids, placed and opened by the CLI and the daemon alike.
 //! - [`error`]: one error type; a failed contract call reads as the contract's own message.
 //!
 //! The `opengpu` command line (`src/main.rs`, `src/cli/`) is built on these.
 
+pub mod bid;
 pub mod chain;
 pub mod config;
 pub mod deployment;

@@ -1,5 +1,6 @@
 //! Typed queries of the four opengpu contracts.
 
+use opengpu_types::auction::{BidInfo, BidsResponse};
 use opengpu_types::market::{
     self, ClaimsResponse, CommitmentInfo, CommitmentsResponse, MarketConfig, OffersResponse,
     ResultResponse, TaskFilter, TaskInfo, TaskResponse, TasksResponse,
@@ -110,6 +111,27 @@ impl<'a> Opengpu<'a> {
             let done = page.commitments.len() < MAX_LIMIT as usize;
             start_after = page.commitments.last().map(|c| c.seq);
             all.extend(page.commitments);
+            if done || start_after.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every bid of an auction, in arrival order (bounded by the task's bidder cap).
+    pub async fn bids(&self, task_id: TaskId) -> Result<Vec<BidInfo>> {
+        let mut all = Vec::new();
+        let mut start_after = None;
+        loop {
+            let page: BidsResponse = self
+                .market(&market::QueryMsg::Bids {
+                    task_id,
+                    start_after,
+                    limit: Some(MAX_LIMIT),
+                })
+                .await?;
+            let done = page.bids.len() < MAX_LIMIT as usize;
+            start_after = page.bids.last().map(|b| b.seq);
+            all.extend(page.bids);
             if done || start_after.is_none() {
                 return Ok(all);
             }
