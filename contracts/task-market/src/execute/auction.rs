@@ -224,6 +224,17 @@ pub fn commit_result(
     let config = CONFIG.load(deps.storage)?;
     let task = load_auction(deps.storage, task_id)?;
     let height = env.block.height;
+    // The awardee too late: say so, rather than the error of the hand-over its commit would
+    // carry (the award passing on, or the task expiring), which this refusal rolls back.
+    if let Some(award) = current_award(&task) {
+        if award.provider == info.sender && height > award.execute_deadline {
+            return Err(ContractError::ExecutionWindowClosed {
+                task_id,
+                deadline: award.execute_deadline,
+                height,
+            });
+        }
+    }
     // An award or hand-over that is due happens first, so the next bidder's commit is enough.
     let (_, response) = step(deps.branch(), &env, &config, task, Response::new())?;
     let mut task = load_task(deps.storage, task_id)?;

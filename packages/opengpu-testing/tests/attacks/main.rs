@@ -14,6 +14,7 @@
 //! - `freivalds`: one wrong element of a product;
 //! - `stays_fixed`: attacks that already failed before, kept failing.
 
+mod auction;
 mod common;
 mod consensus;
 mod first_response;
