@@ -45,7 +45,8 @@ impl Suite {
 
     /// Panics, naming the broken rule, unless:
     /// - for each payment denom, the market holds exactly the budgets of its unfinished tasks
-    ///   plus the claims it owes (payments the bank refused);
+    ///   plus the claims it owes (payments the bank refused), plus, in the stake denom, the
+    ///   collateral unfinished auctions hold from winners that failed;
     /// - the vault holds exactly bonded + unbonding stake, the totals equal the sums over
     ///   stakers, and nobody has more locked than bonded.
     #[track_caller]
@@ -70,10 +71,19 @@ impl Suite {
                 .iter()
                 .find(|c| &c.denom == denom)
                 .map_or(0, |c| Uint128::try_from(c.amount).unwrap().u128());
+            let held: u128 = if denom == STAKE_DENOM {
+                unfinished
+                    .iter()
+                    .filter_map(|t| t.auction.as_ref())
+                    .map(|a| a.held.u128())
+                    .sum()
+            } else {
+                0
+            };
             assert_eq!(
                 self.balance(&self.market, denom),
-                escrowed + owed,
-                "market balance of {denom} differs from the escrow of unfinished tasks ({escrowed}) plus claims ({owed})"
+                escrowed + owed + held,
+                "market balance of {denom} differs from the escrow of unfinished tasks ({escrowed}) plus claims ({owed}) plus held collateral ({held})"
             );
         }
 

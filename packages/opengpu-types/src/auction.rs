@@ -29,6 +29,14 @@ use crate::TaskId;
 /// Longest bid-reveal or execution window a task may ask for, in blocks.
 pub const MAX_AUCTION_WINDOW_BLOCKS: u64 = 100_000;
 
+/// The `opengpu` CLI's default bidding window (the task's deadline), in blocks: long enough
+/// for daemons that see the task a block or two late to bid.
+pub const DEFAULT_BID_BLOCKS: u64 = 10;
+/// The CLI's default bid-reveal window.
+pub const DEFAULT_BID_REVEAL_BLOCKS: u64 = 5;
+/// The CLI's default execution window: a kernel's run, the commit and the reveal.
+pub const DEFAULT_EXECUTE_BLOCKS: u64 = 50;
+
 /// Domain tag of bid commitments, so a bid hash can never open as a result commitment.
 const BID_DOMAIN: &[u8] = b"opengpu/bid/v1";
 
@@ -77,9 +85,14 @@ pub struct AuctionState {
     pub award: Option<Award>,
     /// Awards passed on after a winner failed to deliver.
     pub handovers: u32,
-    /// Collateral (stake denom) of bids never revealed and of winners that defaulted with
-    /// nobody to pass to, sent to the client.
+    /// Collateral (stake denom) sent to the client: bids never opened, and at the end what
+    /// was held from failed winners when nobody delivered.
     pub forfeited: Uint128,
+    /// Collateral (stake denom) slashed from winners that failed, held by the market for the
+    /// bidder who delivers (the client when nobody does): a winner's own sybil next in line
+    /// gains it only by doing the work.
+    #[serde(default)]
+    pub held: Uint128,
 }
 
 /// The current award.

@@ -200,8 +200,13 @@ contract_event! {
     }
 }
 contract_event! {
+    /// Auction: collateral slashed from winners that failed, held by the market until now, was
+    /// paid to the provider who delivered, or to the client when nobody did.
+    HeldCollateralPaid = "held_collateral_paid" { task_id: u64, beneficiary: String, amount: Uint128 }
+}
+contract_event! {
     /// Auction: the awardee did not deliver or delivered a proven-wrong result: `slashed`
-    /// collateral taken (to the next awardee, or to the client when nobody is left).
+    /// collateral taken into the market, held for whoever delivers (see `HeldCollateralPaid`).
     AuctionDefaulted = "auction_defaulted" {
         task_id: u64, provider: String, reason: String, slashed: Uint128,
     }

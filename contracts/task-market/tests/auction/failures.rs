@@ -89,9 +89,10 @@ fn a_vanished_winner_is_slashed_and_the_next_bidder_is_paid() {
     assert_eq!(suite.provider(&a).provider.reputation.slashed, 1);
     assert_eq!(
         suite.balance(&b, STAKE_DENOM),
-        COLLATERAL,
-        "the slash goes to the next awardee"
+        0,
+        "the slash is held until someone delivers"
     );
+    assert_eq!(suite.task(id).auction.unwrap().held.u128(), COLLATERAL);
     assert_eq!(stake(&suite, &b), (BOND, COLLATERAL, 0));
     suite.assert_money_invariants();
 
@@ -105,6 +106,12 @@ fn a_vanished_winner_is_slashed_and_the_next_bidder_is_paid() {
         }
     );
     assert_eq!(suite.balance(&b, PAY_DENOM), BUDGET - fee(BUDGET));
+    assert_eq!(
+        suite.balance(&b, STAKE_DENOM),
+        COLLATERAL,
+        "the one who delivered gets the failed winner's collateral"
+    );
+    assert_eq!(suite.task(id).auction.unwrap().held.u128(), 0);
     assert_eq!(suite.balance(&client, PAY_DENOM), FUNDS - BUDGET);
     assert_eq!(suite.balance(&client, STAKE_DENOM), FUNDS);
     assert_eq!(stake(&suite, &b), (BOND, 0, 0));
@@ -150,10 +157,11 @@ fn a_result_of_the_wrong_size_is_slashed_and_handed_over_in_the_same_tx() {
     ));
     assert_eq!(stake(&suite, &a), (BOND - COLLATERAL, 0, 0));
     assert_eq!(stake(&suite, &b), (BOND, COLLATERAL, 0));
-    assert_eq!(suite.balance(&b, STAKE_DENOM), COLLATERAL);
+    assert_eq!(suite.balance(&b, STAKE_DENOM), 0, "held until delivery");
     suite.assert_money_invariants();
 
     deliver(&mut suite, &b, id);
+    assert_eq!(suite.balance(&b, STAKE_DENOM), COLLATERAL);
     assert_eq!(suite.balance(&b, PAY_DENOM), 700 - fee(700));
     assert_eq!(suite.balance(&client, PAY_DENOM), FUNDS - 700);
     assert_eq!(suite.balance(&client, STAKE_DENOM), FUNDS);
@@ -338,13 +346,14 @@ fn hand_over_skips_a_bidder_without_free_stake_without_penalty() {
         (awarded.provider.clone(), awarded.price.u128()),
         (c.to_string(), BUDGET)
     );
-    assert_eq!(suite.balance(&c, STAKE_DENOM), COLLATERAL);
+    assert_eq!(suite.balance(&c, STAKE_DENOM), 0, "held until delivery");
     // b lost nothing: no slash, no fault on its record.
     assert_eq!(stake(&suite, &b), (50, 0, BOND - 50));
     assert_eq!(suite.provider(&b).provider.reputation.slashed, 0);
     assert_eq!(stake(&suite, &a), (BOND - COLLATERAL, 0, 0));
 
     deliver(&mut suite, &c, id);
+    assert_eq!(suite.balance(&c, STAKE_DENOM), COLLATERAL);
     assert_eq!(suite.balance(&c, PAY_DENOM), BUDGET - fee(BUDGET));
     assert_eq!(suite.balance(&b, PAY_DENOM), 0);
     assert_eq!(suite.balance(&client, PAY_DENOM), FUNDS - BUDGET);

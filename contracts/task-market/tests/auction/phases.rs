@@ -319,12 +319,15 @@ fn the_awardee_cannot_commit_or_reveal_after_its_execution_window() {
         },
     );
 
-    // The last one in line: no next price, so the maximum, plus both slashes.
+    // The last one in line: no next price, so the maximum, plus both slashes, held by the
+    // market until it delivers.
     assert_eq!(award(&suite, id).price.u128(), BUDGET);
+    assert_eq!(suite.balance(&next, STAKE_DENOM), 0);
+    assert_eq!(suite.task(id).auction.unwrap().held.u128(), 2 * COLLATERAL);
     deliver(&mut suite, &next, id);
     assert_eq!(suite.balance(&next, PAY_DENOM), BUDGET - fee(BUDGET));
-    assert_eq!(suite.balance(&next, STAKE_DENOM), COLLATERAL);
-    assert_eq!(suite.balance(&stalled, STAKE_DENOM), COLLATERAL);
+    assert_eq!(suite.balance(&next, STAKE_DENOM), 2 * COLLATERAL);
+    assert_eq!(suite.balance(&stalled, STAKE_DENOM), 0);
     assert_eq!(suite.balance(&client, PAY_DENOM), FUNDS - BUDGET);
     suite.assert_money_invariants();
 }

@@ -290,8 +290,8 @@ fn client_shill_bid_that_wins_and_does_not_execute_costs_the_client_its_collater
     reveal_all(&mut suite, id, &bids);
     assert_eq!(award(&suite, id), (client.clone(), 1, 600));
 
-    // The shill does not execute: its collateral goes to the honest provider, who takes the
-    // task alone at the maximum.
+    // The shill does not execute: its collateral is held for the honest provider, who takes
+    // the task alone at the maximum and gets it on delivery.
     suite.end_execution(id);
     let response = suite.advance_auction(&honest, id).unwrap();
     let defaulted: AuctionDefaulted = event(&response).unwrap();
@@ -300,9 +300,10 @@ fn client_shill_bid_that_wins_and_does_not_execute_costs_the_client_its_collater
         (client.to_string(), COLLATERAL)
     );
     assert_eq!(award(&suite, id), (honest.clone(), 600, BUDGET));
-    assert_eq!(suite.balance(&honest, STAKE_DENOM), COLLATERAL);
+    assert_eq!(suite.balance(&honest, STAKE_DENOM), 0, "held until delivery");
     deliver(&mut suite, &honest, id);
 
+    assert_eq!(suite.balance(&honest, STAKE_DENOM), COLLATERAL);
     assert_eq!(suite.balance(&honest, PAY_DENOM), PAID);
     assert_stake_whole(&suite, &honest, BOND);
     assert_eq!(bonded(&suite, &client), BOND - COLLATERAL);
@@ -360,18 +361,18 @@ fn sybil_chain_of_defaulting_bids_leaves_the_attacker_poorer_and_pays_the_honest
         assert_eq!(locked(&suite, sybil), 0);
         assert_eq!(suite.balance(sybil, PAY_DENOM), 0);
     }
-    // The first slash went to the attacker's own second bid; the second to the honest one.
+    // Both slashes were held by the market and went to the one who delivered.
     let attacker_stake = bonded(&suite, &sybil_a)
         + bonded(&suite, &sybil_b)
         + suite.balance(&sybil_a, STAKE_DENOM)
         + suite.balance(&sybil_b, STAKE_DENOM);
     assert_eq!(
         attacker_stake,
-        2 * BOND - COLLATERAL,
-        "the attacker is poorer"
+        2 * BOND - 2 * COLLATERAL,
+        "the attacker lost every link's collateral"
     );
     assert_eq!(suite.balance(&honest, PAY_DENOM), PAID);
-    assert_eq!(suite.balance(&honest, STAKE_DENOM), COLLATERAL);
+    assert_eq!(suite.balance(&honest, STAKE_DENOM), 2 * COLLATERAL);
     assert_stake_whole(&suite, &honest, BOND);
     // The client pays the maximum at most and nothing else.
     assert_eq!(suite.task(id).settlement.unwrap().price.u128(), BUDGET);
@@ -381,10 +382,10 @@ fn sybil_chain_of_defaulting_bids_leaves_the_attacker_poorer_and_pays_the_honest
 }
 
 #[test]
-fn known_limit_a_sybil_chain_delays_the_task_for_one_collateral() {
-    // Each default's slash goes to the next awardee: when that is the attacker's own next bid,
-    // the attacker recovers it. A chain of three sybil bids holds the task for three execution
-    // windows and costs the attacker a single collateral, which the honest provider gets.
+fn known_limit_a_sybil_chain_delays_the_task_but_costs_every_link() {
+    // A chain of three sybil bids holds the task for three execution windows (the delay is the
+    // limit); each default's slash is held until someone delivers, so the attacker loses all
+    // three collaterals, and the honest provider who finally does the work gets them.
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", FUNDS);
     let sybils: Vec<Addr> = (0..3)
@@ -408,8 +409,8 @@ fn known_limit_a_sybil_chain_delays_the_task_for_one_collateral() {
         .iter()
         .map(|s| bonded(&suite, s) + suite.balance(s, STAKE_DENOM))
         .sum();
-    assert_eq!(attacker_stake, 3 * BOND - COLLATERAL);
-    assert_eq!(suite.balance(&honest, STAKE_DENOM), COLLATERAL);
+    assert_eq!(attacker_stake, 3 * BOND - 3 * COLLATERAL);
+    assert_eq!(suite.balance(&honest, STAKE_DENOM), 3 * COLLATERAL);
     assert_eq!(suite.balance(&honest, PAY_DENOM), PAID);
     assert_eq!(suite.balance(&client, PAY_DENOM), FUNDS - BUDGET);
     suite.assert_money_invariants();
@@ -417,9 +418,9 @@ fn known_limit_a_sybil_chain_delays_the_task_for_one_collateral() {
 
 #[test]
 fn known_limit_a_default_is_free_when_the_next_bid_is_ones_own() {
-    // The first sybil defaults, its slash goes to the second, which executes at the honest
-    // price: the attacker ends exactly as if it had bid once with the second account. No gain,
-    // and the client pays the same second price.
+    // The first sybil defaults, its held slash goes to the second only because the second
+    // delivers, at the honest price: the attacker ends exactly as if it had bid once with the
+    // second account. No gain, and the client pays the same second price.
     let mut suite = Suite::new();
     let client = suite.client_with_funds("client", FUNDS);
     let sybil_a = suite.provider_with_bond("sybil-a", BOND);
