@@ -477,6 +477,95 @@ mod tests {
     }
 
     #[test]
+    fn publish_takes_the_auction_flags_and_one_budget() {
+        let publish = |extra: &[&str]| {
+            let mut argv = vec!["opengpu", "task", "publish", "--example", "sgemm"];
+            argv.extend(extra);
+            Cli::try_parse_from(&argv).map(|_| ()).map_err(|e| e.kind())
+        };
+        use clap::error::ErrorKind;
+        assert_eq!(
+            publish(&[
+                "--model",
+                "auction",
+                "--max-price",
+                "900uatom",
+                "--bid-blocks",
+                "30",
+                "--bid-reveal-blocks",
+                "5",
+                "--execute-blocks",
+                "20",
+                "--unverified",
+            ]),
+            Ok(())
+        );
+        // Every window has a default; the model's rules are checked before broadcasting.
+        assert_eq!(
+            publish(&["--model", "auction", "--max-price", "900uatom"]),
+            Ok(())
+        );
+        // A missing budget is named by the model's rule before broadcasting (`--max-price`
+        // for an auction, `--payment` otherwise), not by clap.
+        assert_eq!(publish(&["--model", "auction"]), Ok(()));
+        assert_eq!(
+            publish(&["--payment", "1uatom", "--max-price", "1uatom"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&[
+                "--max-price",
+                "1uatom",
+                "--deadline-blocks",
+                "5",
+                "--bid-blocks",
+                "5"
+            ]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            publish(&["--max-price", "1uatom", "--execute-blocks", "soon"]),
+            Err(ErrorKind::ValueValidation)
+        );
+        assert_eq!(
+            publish(&["--model", "vickrey"]),
+            Err(ErrorKind::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn auction_commands_parse() {
+        use clap::error::ErrorKind;
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(
+            parse(&["opengpu", "task", "bid", "3", "--price", "300uatom"]),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&["opengpu", "task", "bid", "3"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            parse(&["opengpu", "task", "bid", "x", "--price", "3"]),
+            Err(ErrorKind::ValueValidation)
+        );
+        assert_eq!(parse(&["opengpu", "task", "reveal-bid", "3"]), Ok(()));
+        assert_eq!(
+            parse(&["opengpu", "task", "reveal-bid", "3", "--price", "3"]),
+            Err(ErrorKind::UnknownArgument)
+        );
+        assert_eq!(
+            parse(&["opengpu", "-o", "json", "task", "bids", "3"]),
+            Ok(())
+        );
+        assert_eq!(parse(&["opengpu", "task", "advance", "3"]), Ok(()));
+        assert_eq!(
+            parse(&["opengpu", "task", "advance"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+    }
+
+    #[test]
     fn commit_reveal_and_market_commands_parse() {
         let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ()).map_err(|e| e.kind());
         let commit = [

@@ -20,6 +20,11 @@ pub async fn show(ctx: &mut Context, id: TaskId) -> Result<()> {
     let stake_denom = q.vault_config().await?.stake_denom;
     let commitments = q.commitments(id).await?;
     let offers = q.offers(id).await?.offers;
+    let bids = if response.task.model.is_auction() {
+        Some(q.bids(id).await?)
+    } else {
+        None
+    };
     let height = chain.height().await?;
     let view = render::TaskView {
         task: &response.task,
@@ -34,9 +39,14 @@ pub async fn show(ctx: &mut Context, id: TaskId) -> Result<()> {
         "phases": render::Phases::of(&response.task, Some(&commitments), Some(height)),
         "commitments": commitments,
         "offers": offers,
+        "bids": bids,
     });
     ctx.emit(&json, || {
         let mut text = render::task_fields(&view);
+        if let Some(bids) = bids.as_ref().filter(|b| !b.is_empty()) {
+            text.push_str("\n\nbids:\n");
+            text.push_str(&render::bids_table(&response.task, bids, &stake_denom));
+        }
         if !commitments.is_empty() {
             text.push_str("\n\n");
             text.push_str(&render::commitments_table(&response.task, &commitments));

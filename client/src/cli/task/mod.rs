@@ -1,5 +1,7 @@
-//! `opengpu task`: publish and follow tasks as a client; commit and reveal as a provider.
+//! `opengpu task`: publish and follow tasks as a client; commit and reveal as a provider;
+//! bid, open bids and advance auctions.
 
+mod auction;
 mod manage;
 mod publish;
 pub(super) mod render;
@@ -20,7 +22,7 @@ pub enum TaskCommand {
     /// Publish an OpenCL kernel as a task, escrowing its payment; prints the task id
     Publish(Box<publish::PublishArgs>),
     /// Show a task: state, money, rules, the heights of its phases, kernel, commitments,
-    /// offers, settlement and its shares
+    /// offers, settlement and its shares; for an auction its bids and award
     Show {
         /// Task id
         id: TaskId,
@@ -40,7 +42,8 @@ pub enum TaskCommand {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
-    /// Follow a task until it is settled (exit 0), cancelled (exit 2) or expired (exit 3)
+    /// Follow a task until it is settled (exit 0), cancelled (exit 2) or expired (exit 3); an
+    /// auction's phase (bidding, revealing bids, executing by whom) with its end height
     Watch(watch::WatchArgs),
     /// Write a task's result (the winner's outputs) to files
     Result {
@@ -67,7 +70,8 @@ pub enum TaskCommand {
         #[arg(long, value_name = "ADDRESS")]
         provider: String,
     },
-    /// Client only, before any commitment: cancel the task and get the payment back
+    /// Client only, before any commitment (auction: any bid): cancel the task and get the
+    /// payment back
     Cancel {
         /// Task id
         id: TaskId,
@@ -83,13 +87,36 @@ pub enum TaskCommand {
         id: TaskId,
     },
     /// Provider: commit to result files, and under Manual Confirmation to a price (a salted
-    /// hash; the data stays local until reveal)
+    /// hash; the data stays local until reveal). Under Auction only the awardee commits,
+    /// within its execution window, and takes no price (it is paid the clearing price)
     Commit(reveal::CommitArgs),
     /// Provider: reveal what `task commit` sealed, in a later block and, under Manual
     /// Confirmation and Consensus, once commits close (exit 4 when the outputs are proven
     /// wrong or outvoted and the collateral slashed, 7 when refused by the client's reference
     /// hash and the collateral released)
     Reveal(reveal::RevealArgs),
+    /// Auction, provider: place a sealed bid (a salted hash of the price, saved under --home
+    /// before it is sent); locks the task's collateral. Prints the commitment and the bid's
+    /// seq
+    Bid(auction::BidArgs),
+    /// Auction, provider: open the bid saved by `task bid`, once bids close and before the
+    /// bid reveals end; the last bid opened decides the award at once
+    RevealBid {
+        /// Task id
+        id: TaskId,
+    },
+    /// Auction: list a task's bids (state, price once open, collateral) and its award
+    Bids {
+        /// Task id
+        id: TaskId,
+    },
+    /// Auction, anyone: apply what the heights now decide: the award once the bid reveals are
+    /// over, a hand-over to the next bidder once the awardee missed its execution window, the
+    /// client's refund when nobody is left (exit 8 when nothing is due yet, with the reason)
+    Advance {
+        /// Task id
+        id: TaskId,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -132,5 +159,9 @@ pub async fn run(ctx: &mut Context, cmd: TaskCommand) -> Result<()> {
         TaskCommand::Finalize { id } => manage::close(ctx, manage::Close::Finalize, id).await,
         TaskCommand::Commit(args) => reveal::commit(ctx, args).await,
         TaskCommand::Reveal(args) => reveal::reveal(ctx, args).await,
+        TaskCommand::Bid(args) => auction::bid(ctx, args).await,
+        TaskCommand::RevealBid { id } => auction::reveal_bid(ctx, id).await,
+        TaskCommand::Bids { id } => auction::bids(ctx, id).await,
+        TaskCommand::Advance { id } => auction::advance(ctx, id).await,
     }
 }

@@ -10,6 +10,9 @@ use cosmwasm_std::{Binary, HexBinary};
 use opengpu_client::config::{parse_amount_in, parse_coin};
 use opengpu_client::Opengpu;
 use opengpu_examples::{Example, ExampleTask};
+use opengpu_types::auction::{
+    self as opengpu_auction, DEFAULT_BID_BLOCKS, DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS,
+};
 use opengpu_types::commitment::outputs_digest;
 use opengpu_types::consensus::{self, FloatTolerance};
 use opengpu_types::events::TaskPublished;
@@ -28,7 +31,8 @@ use crate::cli::output::{bytes, tx_line};
 use crate::cli::Context;
 
 /// The kernel comes from exactly one of `--kernel` (with `--entry`, `--global` and the
-/// launch flags) or `--example`.
+/// launch flags) or `--example`; the budget from `--payment`, or for an auction `--max-price`
+/// (checked by [`budget_flag`], which names the flag the model needs).
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("kernel_source").required(true).args(["kernel", "example"])))]
 pub struct PublishArgs {
@@ -91,7 +95,8 @@ pub struct PublishArgs {
     )]
     seed: Option<u64>,
     /// How providers compete: the first valid result wins, the client picks among sealed
-    /// priced offers, or agreeing replicas share the payment
+    /// priced offers, agreeing replicas share the payment, or a sealed-bid auction picks the
+    /// cheapest provider, who alone computes
     #[arg(long, value_enum, default_value_t = Model::FirstResponse)]
     model: Model,
     /// Consensus: how many providers compute the task (at least 2, at most the market's
@@ -107,25 +112,45 @@ pub struct PublishArgs {
     /// floats apart) [default: exact agreement, the same outputs digest]
     #[arg(long, value_name = "rel:X|ulps:N", requires = "replicas", value_parser = parse_tolerance)]
     tolerance: Option<FloatTolerance>,
-    /// Payment escrowed for the winner, e.g. 1000ustake (a denom the market accepts)
+    /// Payment escrowed for the winner, e.g. 1000ustake (a denom the market accepts). An
+    /// auction takes --max-price instead
     #[arg(long, value_name = "AMOUNT")]
-    payment: String,
-    /// Collateral each committing provider locks, in the stake denom, e.g. 100ustake
-    /// [default: the market's minimum]
+    payment: Option<String>,
+    /// Auction: the most the task may cost, escrowed as its budget, e.g. 1000uatom (a denom
+    /// the market accepts). Bids above it are void; the winner is paid the next bid up, or
+    /// this maximum when no other valid bid is behind it; the rest is refunded. Instead of
+    /// --payment
+    #[arg(long, value_name = "AMOUNT", conflicts_with = "payment")]
+    max_price: Option<String>,
+    /// Collateral each committing (auction: bidding) provider locks, in the stake denom, e.g.
+    /// 100ustake [default: the market's minimum]
     #[arg(long, value_name = "AMOUNT")]
     collateral: Option<String>,
-    /// Blocks from now during which providers may commit
+    /// Blocks from now during which providers may commit. Required, except under --model
+    /// auction, whose deadline is the end of bidding (--bid-blocks)
     #[arg(long, value_name = "N")]
-    deadline_blocks: u64,
+    deadline_blocks: Option<u64>,
+    /// Auction: blocks from now during which providers may bid, the task's deadline (within
+    /// the market's deadline range) [default: 10]
+    #[arg(long, value_name = "N", conflicts_with = "deadline_blocks")]
+    bid_blocks: Option<u64>,
+    /// Auction: blocks after bidding closes during which bidders open their bids (1 to
+    /// 100000) [default: 5]
+    #[arg(long, value_name = "N")]
+    bid_reveal_blocks: Option<u64>,
+    /// Auction: blocks the winner has from its award to commit and reveal its result, and
+    /// each next bidder from a hand-over (2 to 100000) [default: 50]
+    #[arg(long, value_name = "N")]
+    execute_blocks: Option<u64>,
     /// The decisive check of results, on chain at reveal: `reference:SHA256HEX` (the outputs
     /// must hash to this digest: sha256 over each output as its length in 8 big-endian bytes
     /// then its bytes; a mismatch is refused, not slashed), `reference-outputs:FILE[,FILE]`
     /// (the same digest, computed here from the expected output files), or
     /// `freivalds:a=I,b=I,c=I,m=M,k=K,n=N[,tol=X]` (C = A·B by Freivalds' algorithm; A, B
     /// input and C output kernel argument indices, A m×k, B k×n, row-major f32; tol default
-    /// 1e-4; a failure is slashed). Required for first-response and manual-confirmation
-    /// unless --unverified; optional under consensus, where agreement decides. `--example`
-    /// brings its own default (see `opengpu example list`)
+    /// 1e-4; a failure is slashed). Required for first-response, manual-confirmation and
+    /// auction unless --unverified; optional under consensus, where agreement decides.
+    /// `--example` brings its own default (see `opengpu example list`)
     #[arg(long, value_name = "POLICY")]
     verify: Option<String>,
     /// Publish with no decisive check: any outputs of the declared sizes pass. An explicit
@@ -158,23 +183,128 @@ enum Model {
     /// of at least --quorum agreeing results shares the payment; results outside it are
     /// slashed
     Consensus,
+    /// Sealed-bid second-price reverse auction: providers bid sealed prices until
+    /// --bid-blocks, open them within --bid-reveal-blocks, and the lowest bid alone computes
+    /// within --execute-blocks, paid the next bid up (at most --max-price); a winner that
+    /// fails is slashed and the task passes to the next bidder
+    Auction,
 }
 
-/// The competition model of the flags, checked with the market's own rule
-/// (`opengpu_types::consensus::validate`) against `max_committers`.
+/// The auction's windows as given on the command line (`--bid-blocks` is the deadline, see
+/// [`deadline_blocks`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct AuctionFlags {
+    bid_reveal_blocks: Option<u64>,
+    execute_blocks: Option<u64>,
+}
+
+impl AuctionFlags {
+    fn any(&self) -> bool {
+        self.bid_reveal_blocks.is_some() || self.execute_blocks.is_some()
+    }
+}
+
+/// The flag that holds the escrowed budget: `--max-price` for an auction, `--payment` for the
+/// other models. Returns the flag's name and its value.
+fn budget_flag<'a>(
+    model: Model,
+    payment: Option<&'a str>,
+    max_price: Option<&'a str>,
+) -> Result<(&'static str, &'a str)> {
+    match (model == Model::Auction, payment, max_price) {
+        (_, Some(_), Some(_)) => bail!("--payment and --max-price exclude each other"),
+        (true, None, Some(max)) => Ok(("--max-price", max)),
+        (true, Some(_), None) => bail!(
+            "an auction's budget is its maximum price: pass --max-price AMOUNT instead of \
+             --payment"
+        ),
+        (true, None, None) => bail!("--model auction needs --max-price AMOUNT, its budget"),
+        (false, Some(payment), None) => Ok(("--payment", payment)),
+        (false, None, Some(_)) => bail!(
+            "--max-price is the budget of --model auction; a {} task is paid --payment AMOUNT",
+            model_name(model)
+        ),
+        (false, None, None) => bail!("pass --payment AMOUNT, the payment escrowed for the winner"),
+    }
+}
+
+/// The task's commit deadline in blocks from now, and the flag it came from: `--bid-blocks`
+/// (default [`DEFAULT_BID_BLOCKS`]) for an auction, `--deadline-blocks` for the other models.
+fn deadline_blocks(
+    model: Model,
+    deadline_blocks: Option<u64>,
+    bid_blocks: Option<u64>,
+) -> Result<(&'static str, u64)> {
+    if model == Model::Auction {
+        if deadline_blocks.is_some() {
+            bail!(
+                "an auction's deadline is the end of bidding: pass --bid-blocks N (default \
+                 {DEFAULT_BID_BLOCKS}) instead of --deadline-blocks"
+            );
+        }
+        return Ok(("--bid-blocks", bid_blocks.unwrap_or(DEFAULT_BID_BLOCKS)));
+    }
+    if bid_blocks.is_some() {
+        bail!(
+            "--bid-blocks applies to --model auction only; a {} task takes --deadline-blocks N",
+            model_name(model)
+        );
+    }
+    let blocks = deadline_blocks.ok_or_else(|| {
+        anyhow!("pass --deadline-blocks N: the blocks from now during which providers may commit")
+    })?;
+    Ok(("--deadline-blocks", blocks))
+}
+
+/// The `--model` value as typed.
+fn model_name(model: Model) -> &'static str {
+    match model {
+        Model::FirstResponse => "first-response",
+        Model::ManualConfirmation => "manual-confirmation",
+        Model::Consensus => "consensus",
+        Model::Auction => "auction",
+    }
+}
+
+/// The competition model of the flags, checked with the market's own rules
+/// (`opengpu_types::consensus::validate` against `max_committers`,
+/// `opengpu_types::auction::validate`).
 fn competition_model(
     model: Model,
     replicas: Option<u32>,
     quorum: Option<u32>,
     tolerance: Option<FloatTolerance>,
+    auction: AuctionFlags,
     max_committers: u32,
 ) -> Result<CompetitionModel> {
+    if model != Model::Auction && auction.any() {
+        bail!(
+            "--bid-blocks, --bid-reveal-blocks and --execute-blocks apply to --model auction only"
+        );
+    }
     if model != Model::Consensus {
         if replicas.is_some() || quorum.is_some() || tolerance.is_some() {
             bail!("--replicas, --quorum and --tolerance apply to --model consensus only");
         }
         return Ok(match model {
             Model::ManualConfirmation => CompetitionModel::ManualConfirmation,
+            Model::Auction => {
+                let bid_reveal_blocks = auction
+                    .bid_reveal_blocks
+                    .unwrap_or(DEFAULT_BID_REVEAL_BLOCKS);
+                let execute_blocks = auction.execute_blocks.unwrap_or(DEFAULT_EXECUTE_BLOCKS);
+                opengpu_auction::validate(bid_reveal_blocks, execute_blocks).map_err(|e| {
+                    anyhow!(
+                        "--model auction: {}",
+                        e.replace("bid_reveal_blocks", "--bid-reveal-blocks")
+                            .replace("execute_blocks", "--execute-blocks")
+                    )
+                })?;
+                CompetitionModel::Auction {
+                    bid_reveal_blocks,
+                    execute_blocks,
+                }
+            }
             _ => CompetitionModel::FirstResponse,
         });
     }
@@ -215,10 +345,13 @@ fn choose_policy(
                 VerificationPolicy::Unverified {}
             }
             None => bail!(
-                "a {} task needs a decisive check of its results: pass --verify ({VERIFY_HELP}), \
+                "{} task needs a decisive check of its results: pass --verify ({VERIFY_HELP}), \
                  or --unverified to accept any outputs of the right sizes (providers may refuse \
                  such a task)",
-                render::model_label(model)
+                match render::model_label(model) {
+                    label @ "Auction" => format!("an {label}"),
+                    label => format!("a {label}"),
+                }
             ),
         },
     };
@@ -232,6 +365,12 @@ fn choose_policy(
             "warning: this task is unverified: any outputs of the right sizes count as an offer, \
              and if you confirm none in time the cheapest is paid, placeholder or not; providers \
              may refuse the task"
+                .to_string(),
+        ),
+        (VerificationPolicy::Unverified {}, CompetitionModel::Auction { .. }) => Some(
+            "warning: this task is unverified: any outputs of the right sizes pass, so the \
+             auction's winner is paid for a placeholder as for a result; providers may refuse \
+             the task"
                 .to_string(),
         ),
         _ => None,
@@ -294,8 +433,23 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         Some(task) => task.kernel(),
         None => kernel_from_files(&a)?,
     };
+    let (budget_flag, budget_text) =
+        budget_flag(a.model, a.payment.as_deref(), a.max_price.as_deref())?;
+    let (deadline_flag, deadline_blocks) =
+        deadline_blocks(a.model, a.deadline_blocks, a.bid_blocks)?;
+    let auction = AuctionFlags {
+        bid_reveal_blocks: a.bid_reveal_blocks,
+        execute_blocks: a.execute_blocks,
+    };
     // Consensus limits are checked again below with the market's max_committers.
-    let local_model = competition_model(a.model, a.replicas, a.quorum, a.tolerance, u32::MAX)?;
+    let local_model = competition_model(
+        a.model,
+        a.replicas,
+        a.quorum,
+        a.tolerance,
+        auction,
+        u32::MAX,
+    )?;
     let verify = a.verify.as_deref().map(parse_verify).transpose()?;
     let (verification, warning) = choose_policy(&local_model, verify, a.unverified, || {
         example.as_ref().and_then(example_policy)
@@ -306,11 +460,11 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
             .map_err(|e| anyhow!("--verify freivalds does not fit the kernel: {e}"))?;
         warnings.extend(freivalds_tolerance_warning(spec));
     }
-    let payment = parse_coin(&a.payment, None)?;
+    let payment = parse_coin(budget_text, None).context(budget_flag)?;
     let budget = Uint128::try_from(payment.amount)
-        .map_err(|_| anyhow!("--payment {} is too large", a.payment))?;
+        .map_err(|_| anyhow!("{budget_flag} {budget_text} is too large"))?;
     if budget.is_zero() {
-        bail!("--payment must be greater than zero");
+        bail!("{budget_flag} must be greater than zero");
     }
     let requirements = Requirements {
         device_type: a.device_type.map(|t| match t {
@@ -337,12 +491,19 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
             .with_context(|| format!("--collateral is paid in the stake denom {stake_denom}"))?,
         None => config.params.min_collateral,
     };
-    check_market_rules(&config, &payment.denom, collateral, a.deadline_blocks)?;
+    check_market_rules(
+        &config,
+        &payment.denom,
+        collateral,
+        deadline_flag,
+        deadline_blocks,
+    )?;
     let model = competition_model(
         a.model,
         a.replicas,
         a.quorum,
         a.tolerance,
+        auction,
         config.params.max_committers,
     )?;
     for warning in &warnings {
@@ -353,7 +514,7 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         kernel,
         requirements,
         collateral,
-        deadline_blocks: a.deadline_blocks,
+        deadline_blocks,
         verification: verification.clone(),
         model,
     };
@@ -388,20 +549,48 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
             "seed": task.seed,
         });
     }
+    let bid_reveals_until = match model {
+        CompetitionModel::Auction {
+            bid_reveal_blocks, ..
+        } => Some(published.deadline.saturating_add(bid_reveal_blocks)),
+        _ => None,
+    };
+    if let (CompetitionModel::Auction { execute_blocks, .. }, Some(bid_reveals_until_height)) =
+        (model, bid_reveals_until)
+    {
+        json["auction"] = serde_json::json!({
+            "max_price": published.amount,
+            "denom": published.denom,
+            "bids_until_height": published.deadline,
+            "bid_reveals_until_height": bid_reveals_until_height,
+            "execute_blocks": execute_blocks,
+        });
+    }
     ctx.emit(&json, || {
-        let mut text = format!(
-            "{}\npublished task {} paying {}{}; commits until height {}; outputs {}",
-            tx_line(&tx),
-            published.task_id,
-            published.amount,
-            published.denom,
-            published.deadline,
-            output_sizes
-                .iter()
-                .map(|s| bytes(*s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let outputs = output_sizes
+            .iter()
+            .map(|s| bytes(*s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut text = match bid_reveals_until {
+            Some(until) => format!(
+                "{}\npublished task {}, an auction with maximum price {}{}; bids until height \
+                 {}, bid reveals until height {until}; outputs {outputs}",
+                tx_line(&tx),
+                published.task_id,
+                published.amount,
+                published.denom,
+                published.deadline,
+            ),
+            None => format!(
+                "{}\npublished task {} paying {}{}; commits until height {}; outputs {outputs}",
+                tx_line(&tx),
+                published.task_id,
+                published.amount,
+                published.denom,
+                published.deadline,
+            ),
+        };
         text.push_str(&format!(
             "\nmodel: {}; verification: {}",
             render::model_line(&model),
@@ -462,6 +651,7 @@ fn check_market_rules(
     config: &MarketConfig,
     denom: &str,
     collateral: Uint128,
+    deadline_flag: &str,
     deadline_blocks: u64,
 ) -> Result<()> {
     if !config.allowed_denoms.iter().any(|d| d == denom) {
@@ -479,7 +669,7 @@ fn check_market_rules(
     }
     if !(p.min_deadline_blocks..=p.max_deadline_blocks).contains(&deadline_blocks) {
         bail!(
-            "--deadline-blocks {deadline_blocks} is outside the market's {}..={}",
+            "{deadline_flag} {deadline_blocks} is outside the market's {}..={}",
             p.min_deadline_blocks,
             p.max_deadline_blocks
         );
@@ -498,6 +688,175 @@ mod tests {
         }
     }
 
+    fn no_auction() -> AuctionFlags {
+        AuctionFlags::default()
+    }
+
+    fn auction(bid_reveal_blocks: u64, execute_blocks: u64) -> CompetitionModel {
+        CompetitionModel::Auction {
+            bid_reveal_blocks,
+            execute_blocks,
+        }
+    }
+
+    #[test]
+    fn an_auction_takes_its_windows_with_defaults_and_the_market_rule() {
+        let flags = |bid_reveal_blocks, execute_blocks| AuctionFlags {
+            bid_reveal_blocks,
+            execute_blocks,
+        };
+        let model = |f| competition_model(Model::Auction, None, None, None, f, 5);
+        assert_eq!(
+            model(no_auction()).unwrap(),
+            auction(DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS)
+        );
+        assert_eq!((DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS), (5, 50));
+        assert_eq!(model(flags(Some(3), Some(40))).unwrap(), auction(3, 40));
+        assert_eq!(model(flags(None, Some(2))).unwrap(), auction(5, 2));
+        let err = |f| model(f).unwrap_err().to_string();
+        assert_eq!(
+            err(flags(Some(0), None)),
+            "--model auction: --bid-reveal-blocks must be 1..=100000, got 0"
+        );
+        assert!(
+            err(flags(None, Some(1))).contains("--execute-blocks must be at least 2"),
+            "{}",
+            err(flags(None, Some(1)))
+        );
+        assert!(err(flags(None, Some(100_001))).contains("--execute-blocks must be 1..=100000"));
+        // Consensus flags are refused with an auction, auction flags with every other model.
+        let err = competition_model(Model::Auction, Some(3), None, None, no_auction(), 5)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--model consensus only"), "{err}");
+        for other in [
+            Model::FirstResponse,
+            Model::ManualConfirmation,
+            Model::Consensus,
+        ] {
+            let err = competition_model(other, Some(3), None, None, flags(None, Some(20)), 5)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("apply to --model auction only"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_auction_defaults_are_written_in_the_help() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let publish = cli
+            .find_subcommand("task")
+            .and_then(|t| t.find_subcommand("publish"))
+            .expect("task publish");
+        let help = |id: &str| {
+            publish
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| panic!("no help for {id}"))
+        };
+        for (id, default) in [
+            ("bid_blocks", DEFAULT_BID_BLOCKS),
+            ("bid_reveal_blocks", DEFAULT_BID_REVEAL_BLOCKS),
+            ("execute_blocks", DEFAULT_EXECUTE_BLOCKS),
+        ] {
+            let help = help(id);
+            assert!(
+                help.ends_with(&format!("[default: {default}]")),
+                "{id}: {help}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_auctions_budget_is_its_max_price() {
+        assert_eq!(
+            budget_flag(Model::Auction, None, Some("900uatom")).unwrap(),
+            ("--max-price", "900uatom")
+        );
+        assert_eq!(
+            budget_flag(Model::FirstResponse, Some("900uatom"), None).unwrap(),
+            ("--payment", "900uatom")
+        );
+        let err = |model, payment, max| budget_flag(model, payment, max).unwrap_err().to_string();
+        assert!(err(Model::Auction, Some("1uatom"), None)
+            .contains("pass --max-price AMOUNT instead of --payment"));
+        assert!(err(Model::Auction, None, None).contains("--model auction needs --max-price"));
+        assert!(err(Model::Auction, Some("1uatom"), Some("1uatom")).contains("exclude each other"));
+        let err = err(Model::ManualConfirmation, None, Some("1uatom"));
+        assert!(
+            err.contains("--max-price is the budget of --model auction")
+                && err.contains("manual-confirmation task is paid --payment"),
+            "{err}"
+        );
+        assert!(budget_flag(Model::Consensus, None, None).is_err());
+    }
+
+    #[test]
+    fn an_auctions_deadline_is_the_end_of_bidding() {
+        assert_eq!(
+            deadline_blocks(Model::Auction, None, None).unwrap(),
+            ("--bid-blocks", DEFAULT_BID_BLOCKS)
+        );
+        assert_eq!(DEFAULT_BID_BLOCKS, 10);
+        assert_eq!(
+            deadline_blocks(Model::Auction, None, Some(30)).unwrap(),
+            ("--bid-blocks", 30)
+        );
+        assert_eq!(
+            deadline_blocks(Model::FirstResponse, Some(50), None).unwrap(),
+            ("--deadline-blocks", 50)
+        );
+        let err = deadline_blocks(Model::Auction, Some(50), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pass --bid-blocks N (default 10)"), "{err}");
+        let err = deadline_blocks(Model::Consensus, None, Some(50))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--bid-blocks applies to --model auction only"),
+            "{err}"
+        );
+        let err = deadline_blocks(Model::FirstResponse, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pass --deadline-blocks N"), "{err}");
+    }
+
+    #[test]
+    fn the_bid_window_is_checked_against_the_markets_deadline_range() {
+        let config = MarketConfig {
+            registry_addr: cosmwasm_std::Addr::unchecked("r"),
+            vault_addr: cosmwasm_std::Addr::unchecked("v"),
+            verification_addr: cosmwasm_std::Addr::unchecked("x"),
+            allowed_denoms: vec!["uatom".into()],
+            fee_bps: 100,
+            fee_collector: cosmwasm_std::Addr::unchecked("f"),
+            params: opengpu_types::market::MarketParams {
+                kernel_limits: opengpu_types::kernel::KernelLimits {
+                    max_source_bytes: 1,
+                    max_args: 1,
+                    max_input_bytes: 1,
+                    max_output_bytes: 1,
+                },
+                max_committers: 5,
+                min_deadline_blocks: 5,
+                max_deadline_blocks: 100_000,
+                reveal_window_blocks: 50,
+                confirm_window_blocks: 50,
+                min_collateral: Uint128::one(),
+            },
+        };
+        let check =
+            |blocks| check_market_rules(&config, "uatom", Uint128::one(), "--bid-blocks", blocks);
+        assert!(check(DEFAULT_BID_BLOCKS).is_ok());
+        let err = check(4).unwrap_err().to_string();
+        assert_eq!(err, "--bid-blocks 4 is outside the market's 5..=100000");
+    }
+
     fn consensus(replicas: u32, quorum: u32) -> CompetitionModel {
         CompetitionModel::Consensus {
             replicas,
@@ -509,17 +868,25 @@ mod tests {
     #[test]
     fn consensus_is_checked_with_the_market_rule() {
         assert_eq!(
-            competition_model(Model::Consensus, Some(3), Some(2), None, 10).unwrap(),
+            competition_model(Model::Consensus, Some(3), Some(2), None, no_auction(), 10).unwrap(),
             consensus(3, 2)
         );
         // The quorum defaults to the smallest strict majority.
         assert_eq!(
-            competition_model(Model::Consensus, Some(4), None, None, 10).unwrap(),
+            competition_model(Model::Consensus, Some(4), None, None, no_auction(), 10).unwrap(),
             consensus(4, 3)
         );
         let tolerance = FloatTolerance::Ulps { max: 8 };
         assert_eq!(
-            competition_model(Model::Consensus, Some(5), Some(3), Some(tolerance), 10).unwrap(),
+            competition_model(
+                Model::Consensus,
+                Some(5),
+                Some(3),
+                Some(tolerance),
+                no_auction(),
+                10
+            )
+            .unwrap(),
             CompetitionModel::Consensus {
                 replicas: 5,
                 quorum: 3,
@@ -527,9 +894,16 @@ mod tests {
             }
         );
         let err = |replicas, quorum, tolerance, max| {
-            competition_model(Model::Consensus, replicas, quorum, tolerance, max)
-                .unwrap_err()
-                .to_string()
+            competition_model(
+                Model::Consensus,
+                replicas,
+                quorum,
+                tolerance,
+                no_auction(),
+                max,
+            )
+            .unwrap_err()
+            .to_string()
         };
         assert!(err(None, None, None, 10).contains("needs --replicas"));
         assert!(err(Some(1), None, None, 10).contains("at least 2"));
@@ -554,14 +928,22 @@ mod tests {
             (None, None, Some(FloatTolerance::Ulps { max: 1 })),
         ] {
             for model in [Model::FirstResponse, Model::ManualConfirmation] {
-                let err = competition_model(model, replicas, quorum, tolerance, 10)
+                let err = competition_model(model, replicas, quorum, tolerance, no_auction(), 10)
                     .unwrap_err()
                     .to_string();
                 assert!(err.contains("--model consensus only"), "{err}");
             }
         }
         assert_eq!(
-            competition_model(Model::ManualConfirmation, None, None, None, 10).unwrap(),
+            competition_model(
+                Model::ManualConfirmation,
+                None,
+                None,
+                None,
+                no_auction(),
+                10
+            )
+            .unwrap(),
             CompetitionModel::ManualConfirmation
         );
     }
@@ -572,6 +954,7 @@ mod tests {
         for model in [
             CompetitionModel::FirstResponse,
             CompetitionModel::ManualConfirmation,
+            auction(5, 20),
         ] {
             let err = choose_policy(&model, None, false, none)
                 .unwrap_err()

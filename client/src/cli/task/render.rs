@@ -1,11 +1,12 @@
 //! Text views of tasks, commitments, offers and the market events of a transaction.
 
-use cosmwasm_std::Decimal;
+use cosmwasm_std::{Addr, Decimal, Uint128};
 use opengpu_client::TxOutcome;
+use opengpu_types::auction::{AuctionState, Award, BidInfo, BidState};
 use opengpu_types::consensus::FloatTolerance;
 use opengpu_types::events::{
-    ClaimCredited, ClaimWithdrawn, ConsensusTallied, TaskCancelled, TaskCommitted, TaskExpired,
-    TaskRevealed, TaskSettled,
+    AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ClaimCredited, ClaimWithdrawn,
+    ConsensusTallied, TaskCancelled, TaskCommitted, TaskExpired, TaskRevealed, TaskSettled,
 };
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
 use opengpu_types::market::{
@@ -49,9 +50,87 @@ pub struct Phases {
     pub confirm_until_height: Option<u64>,
     /// The chain's height when read.
     pub height: Option<u64>,
-    /// `commit`, `reveal`, `confirm`, `finalize` (anyone may now settle or expire the task),
-    /// or the final status; none when the height is unknown.
+    /// `commit`, `reveal`, `confirm`, `finalize` (anyone may now settle or expire the task);
+    /// auctions: `bid`, `bid_reveal`, `award` (bid reveals are over: anyone may advance the
+    /// task to its award, or its refund when no valid bid is left), `execute`, `hand_over`
+    /// (the awardee missed its execution window: anyone may advance the task to the next
+    /// bidder); or the final status. None when the height is unknown.
     pub phase: Option<&'static str>,
+    /// The last height of the current phase: the deadline (commit, bid), the end of reveals
+    /// (reveal), of confirmation (confirm), of bid reveals (bid_reveal), the awardee's
+    /// execution deadline (execute); none when the phase lasts until someone acts or is final.
+    pub phase_until_height: Option<u64>,
+    /// Auctions: bids, bid reveals and the award.
+    pub auction: Option<AuctionPhases>,
+}
+
+/// The heights and award of an auction.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct AuctionPhases {
+    /// Last height at which a bid is accepted: the task's deadline (bids close earlier when
+    /// every bidder slot is taken).
+    pub bids_until_height: u64,
+    /// Last height at which a bid may be opened.
+    pub bid_reveals_until_height: u64,
+    /// Blocks an awardee has to deliver, from its award.
+    pub execute_blocks: u64,
+    pub bid_count: u32,
+    pub revealed_count: u32,
+    /// The provider now bound to execute (after settlement: the one who delivered).
+    pub awardee: Option<Addr>,
+    /// What it bid.
+    pub bid: Option<Uint128>,
+    /// What it is paid on delivery: the next bid up, or the maximum price.
+    pub clearing_price: Option<Uint128>,
+    pub awarded_height: Option<u64>,
+    /// Last height at which its result may be committed and revealed.
+    pub execute_until_height: Option<u64>,
+    /// Hand-overs so far: awardees that failed and passed the task on.
+    pub handovers: u32,
+    /// Collateral (stake denom) forfeited to the client: unopened bids, and a last defaulter's.
+    pub forfeited: Uint128,
+}
+
+impl AuctionPhases {
+    fn of(task: &TaskInfo) -> Option<Self> {
+        let CompetitionModel::Auction { execute_blocks, .. } = task.model else {
+            return None;
+        };
+        let state = task.auction.clone().unwrap_or_default();
+        let award = state.award.as_ref();
+        Some(AuctionPhases {
+            bids_until_height: task.deadline_height,
+            bid_reveals_until_height: task.bid_reveal_end(),
+            execute_blocks,
+            bid_count: state.bid_count,
+            revealed_count: state.revealed_count,
+            awardee: award.map(|a| a.provider.clone()),
+            bid: award.map(|a| a.bid),
+            clearing_price: award.map(|a| a.price),
+            awarded_height: award.map(|a| a.awarded_height),
+            execute_until_height: award.map(|a| a.execute_deadline),
+            handovers: state.handovers,
+            forfeited: state.forfeited,
+        })
+    }
+}
+
+/// An auction's phase at `height` and its last height, as the market's `Advance` decides it
+/// (`contracts/task-market/src/execute/auction.rs`, `step`).
+fn auction_phase(task: &TaskInfo, height: u64) -> (&'static str, Option<u64>) {
+    if task.status.is_final() {
+        return (task.status.as_str(), None);
+    }
+    let state = task.auction.clone().unwrap_or_default();
+    match &state.award {
+        Some(award) if height <= award.execute_deadline => {
+            ("execute", Some(award.execute_deadline))
+        }
+        Some(_) => ("hand_over", None),
+        None if !task.bids_closed(height) => ("bid", Some(task.deadline_height)),
+        None if height <= task.bid_reveal_end() => ("bid_reveal", Some(task.bid_reveal_end())),
+        None => ("award", None),
+    }
 }
 
 impl Phases {
@@ -73,17 +152,19 @@ impl Phases {
         });
         let confirm_until_height = (task.model == CompetitionModel::ManualConfirmation)
             .then(|| task.confirm_deadline_height());
-        let phase = height.map(|h| {
-            if task.status.is_final() {
-                task.status.as_str()
+        let current = height.map(|h| {
+            if task.model.is_auction() {
+                auction_phase(task, h)
+            } else if task.status.is_final() {
+                (task.status.as_str(), None)
             } else if !task.commits_closed(h) {
-                "commit"
+                ("commit", Some(task.deadline_height))
             } else if h <= task.reveals_close_height() {
-                "reveal"
-            } else if confirm_until_height.is_some_and(|until| h <= until) {
-                "confirm"
+                ("reveal", Some(task.reveals_close_height()))
+            } else if let Some(until) = confirm_until_height.filter(|until| h <= *until) {
+                ("confirm", Some(until))
             } else {
-                "finalize"
+                ("finalize", None)
             }
         });
         Phases {
@@ -94,7 +175,9 @@ impl Phases {
             reveals_close_height: task.reveals_close_height(),
             confirm_until_height,
             height,
-            phase,
+            phase: current.map(|(phase, _)| phase),
+            phase_until_height: current.and_then(|(_, until)| until),
+            auction: AuctionPhases::of(task),
         }
     }
 }
@@ -155,7 +238,17 @@ pub fn task_fields(view: &TaskView) -> String {
         ("task", format!("{} ({})", task.id, task.status)),
         ("model", model_line(&task.model)),
         ("client", task.client.to_string()),
-        ("payment", format!("{}{}", task.budget, task.denom)),
+        if task.model.is_auction() {
+            (
+                "max price",
+                format!(
+                    "{}{} (escrowed; the winner is paid the next bid up, or this maximum)",
+                    task.budget, task.denom
+                ),
+            )
+        } else {
+            ("payment", format!("{}{}", task.budget, task.denom))
+        },
         (
             "fee",
             format!(
@@ -166,52 +259,32 @@ pub fn task_fields(view: &TaskView) -> String {
         ),
         (
             "collateral",
-            format!("{}{stake_denom} per committer", task.collateral),
+            format!(
+                "{}{stake_denom} per {}",
+                task.collateral,
+                if task.model.is_auction() {
+                    "bid"
+                } else {
+                    "committer"
+                }
+            ),
         ),
         ("verification", policy_line(&task.verification)),
         ("requirements", requirements_line(&task.requirements)),
         ("published", format!("height {}", phases.published_height)),
     ];
-    let slots = format!(
-        "{} of {} slots taken",
-        task.commit_count, task.max_committers
-    );
-    pairs.push((
-        "commits until",
-        match phases.commits_full_height {
-            Some(full) => format!(
-                "height {} (closed at height {full}: {slots})",
-                phases.commits_until_height
-            ),
-            None => format!("height {} ({slots})", phases.commits_until_height),
-        },
-    ));
-    pairs.push((
-        "reveals open",
-        match phases.reveals_open_height {
-            Some(open) => format!("height {open} (sealed: once commits close)"),
-            None => "the block after each commit".into(),
-        },
-    ));
-    pairs.push((
-        "reveals close",
-        if task.model.is_sealed() {
-            format!("after height {}", phases.reveals_close_height)
-        } else {
-            format!(
-                "after height {} at the latest ({} blocks after each commit)",
-                phases.reveals_close_height, task.reveal_window_blocks
-            )
-        },
-    ));
-    if let Some(until) = phases.confirm_until_height {
-        pairs.push((
-            "confirm until",
-            format!("height {until} (then anyone may finalize the cheapest offer)"),
-        ));
+    if let Some(auction) = &phases.auction {
+        pairs.extend(auction_fields(task, auction, stake_denom));
+    } else {
+        commit_reveal_fields(task, &phases, &mut pairs);
     }
     if let (Some(height), Some(phase)) = (phases.height, phases.phase) {
-        pairs.push(("now", format!("height {height}: {}", phase_line(phase))));
+        let line = if task.model.is_auction() {
+            auction_phase_line(task, phase, phases.phase_until_height)
+        } else {
+            phase_line(phase).to_string()
+        };
+        pairs.push(("now", format!("height {height}: {line}")));
     }
     if matches!(task.model, CompetitionModel::Consensus { .. }) {
         pairs.push(("tally", tally_line(task, view.commitments)));
@@ -255,6 +328,146 @@ pub fn task_fields(view: &TaskView) -> String {
         }
     }
     fields(&pairs)
+}
+
+/// The commit and reveal heights of the models where providers commit results directly.
+fn commit_reveal_fields(task: &TaskInfo, phases: &Phases, pairs: &mut Vec<(&'static str, String)>) {
+    let slots = format!(
+        "{} of {} slots taken",
+        task.commit_count, task.max_committers
+    );
+    pairs.push((
+        "commits until",
+        match phases.commits_full_height {
+            Some(full) => format!(
+                "height {} (closed at height {full}: {slots})",
+                phases.commits_until_height
+            ),
+            None => format!("height {} ({slots})", phases.commits_until_height),
+        },
+    ));
+    pairs.push((
+        "reveals open",
+        match phases.reveals_open_height {
+            Some(open) => format!("height {open} (sealed: once commits close)"),
+            None => "the block after each commit".into(),
+        },
+    ));
+    pairs.push((
+        "reveals close",
+        if task.model.is_sealed() {
+            format!("after height {}", phases.reveals_close_height)
+        } else {
+            format!(
+                "after height {} at the latest ({} blocks after each commit)",
+                phases.reveals_close_height, task.reveal_window_blocks
+            )
+        },
+    ));
+    if let Some(until) = phases.confirm_until_height {
+        pairs.push((
+            "confirm until",
+            format!("height {until} (then anyone may finalize the cheapest offer)"),
+        ));
+    }
+}
+
+/// An auction's bids, bid reveals, award and hand-overs.
+fn auction_fields(
+    task: &TaskInfo,
+    auction: &AuctionPhases,
+    stake_denom: &str,
+) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        (
+            "bids until",
+            format!(
+                "height {} ({} of {} bidder slots taken)",
+                auction.bids_until_height, auction.bid_count, task.max_committers
+            ),
+        ),
+        (
+            "bid reveals",
+            format!(
+                "once bids close, until height {} ({} of {} open)",
+                auction.bid_reveals_until_height, auction.revealed_count, auction.bid_count
+            ),
+        ),
+    ];
+    let state = task.auction.clone().unwrap_or_default();
+    pairs.push((
+        "award",
+        match &state.award {
+            Some(award) => award_line(task, award, state.handovers),
+            None if task.status.is_final() => "none".into(),
+            None => format!(
+                "none yet: the lowest valid bid wins once every bid is open or bid reveals end; \
+                 it then has {} blocks to deliver",
+                auction.execute_blocks
+            ),
+        },
+    ));
+    if state.handovers > 0 {
+        pairs.push((
+            "hand-overs",
+            format!(
+                "{} (awardees that failed to deliver passed the task on)",
+                state.handovers
+            ),
+        ));
+    }
+    if !state.forfeited.is_zero() {
+        pairs.push((
+            "forfeited",
+            format!(
+                "{}{stake_denom} of collateral to the client (unopened bids, a last defaulter)",
+                state.forfeited
+            ),
+        ));
+    }
+    pairs
+}
+
+/// `wasm1x (bid 300uatom) at clearing price 700uatom, execute by height 230 (round 0)`.
+pub fn award_line(task: &TaskInfo, award: &Award, round: u32) -> String {
+    let d = &task.denom;
+    let tail = if task.status == TaskStatus::Settled {
+        "delivered".to_string()
+    } else {
+        format!("execute by height {}", award.execute_deadline)
+    };
+    format!(
+        "{} (bid {}{d}) at clearing price {}{d}, {tail} (round {round})",
+        award.provider, award.bid, award.price
+    )
+}
+
+/// What an auction's phase means, with its end height and who acts.
+pub fn auction_phase_line(task: &TaskInfo, phase: &str, until: Option<u64>) -> String {
+    let id = task.id;
+    let until = until.map_or(String::new(), |h| format!(" until height {h}"));
+    let award = task.auction.as_ref().and_then(|a| a.award.as_ref());
+    match phase {
+        "bid" => format!("bidding{until}"),
+        "bid_reveal" => format!("revealing bids{until}"),
+        "award" => format!(
+            "bid reveals are over: the award (or, with no valid bid, the refund) is due; anyone \
+             may run `opengpu task advance {id}`"
+        ),
+        "execute" => match award {
+            Some(award) => format!("executing by {}{until}", award.provider),
+            None => format!("executing{until}"),
+        },
+        "hand_over" => match award {
+            Some(award) => format!(
+                "{} did not deliver by height {}: the hand-over to the next bidder is due; \
+                 anyone may run `opengpu task advance {id}`",
+                award.provider, award.execute_deadline
+            ),
+            None => format!("a hand-over is due: anyone may run `opengpu task advance {id}`"),
+        },
+        other => other.to_string(),
+    }
 }
 
 fn phase_line(phase: &str) -> &str {
@@ -408,6 +621,160 @@ pub fn commitment_state_line(task: &TaskInfo, c: &CommitmentInfo) -> String {
     }
 }
 
+/// One line per bid: its state, price once open, collateral and what became of it.
+pub fn bids_table(task: &TaskInfo, bids: &[BidInfo], stake_denom: &str) -> String {
+    let rows: Vec<Vec<String>> = bids
+        .iter()
+        .map(|b| {
+            vec![
+                b.seq.to_string(),
+                b.provider.to_string(),
+                b.height.to_string(),
+                b.state.name().to_string(),
+                b.state
+                    .price()
+                    .map_or("-".to_string(), |p| format!("{p}{}", task.denom)),
+                format!("{}{stake_denom}", b.collateral),
+                bid_note(task, &b.state),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "seq",
+            "provider",
+            "height",
+            "state",
+            "price",
+            "collateral",
+            "note",
+        ],
+        &rows,
+    )
+}
+
+/// What a bid's state means for its bidder.
+pub fn bid_note(task: &TaskInfo, state: &BidState) -> String {
+    let d = &task.denom;
+    match state {
+        BidState::Sealed {} => "price hidden until bids close".into(),
+        BidState::Revealed { height, .. } if task.status.is_final() => {
+            format!("opened at {height}, not awarded")
+        }
+        BidState::Revealed { height, .. } => format!("opened at {height}, in line"),
+        BidState::Void { .. } => "zero or above the maximum: no part, collateral released".into(),
+        BidState::Forfeited {} => "never opened: collateral forfeited to the client".into(),
+        BidState::Awarded {
+            clearing,
+            execute_deadline,
+            ..
+        } => format!("awarded at {clearing}{d}, must deliver by height {execute_deadline}"),
+        BidState::Won { clearing, .. } => {
+            format!("delivered, paid the clearing price {clearing}{d} (less the fee)")
+        }
+        BidState::Defaulted { reason, .. } => format!("defaulted, slashed: {reason}"),
+        BidState::Refused { reason, .. } => {
+            format!("result refused, collateral released: {reason}")
+        }
+        BidState::Skipped { reason, .. } => format!("passed over: {reason}"),
+    }
+}
+
+/// `task bids` in JSON: the auction's heights, counts and award, and every bid as the market
+/// returns it.
+pub fn bids_json(
+    task: &TaskInfo,
+    bids: &[BidInfo],
+    height: u64,
+    stake_denom: &str,
+) -> serde_json::Value {
+    let phases = Phases::of(task, None, Some(height));
+    let state: AuctionState = task.auction.clone().unwrap_or_default();
+    let award = state.award.as_ref().map(|a| {
+        serde_json::json!({
+            "provider": a.provider,
+            "bid_seq": a.bid_seq,
+            "bid": a.bid,
+            "price": a.price,
+            "awarded_height": a.awarded_height,
+            "execute_deadline": a.execute_deadline,
+            "round": state.handovers,
+        })
+    });
+    serde_json::json!({
+        "task_id": task.id,
+        "status": task.status,
+        "denom": task.denom,
+        "max_price": task.budget,
+        "collateral": task.collateral,
+        "stake_denom": stake_denom,
+        "height": height,
+        "phase": phases.phase,
+        "phase_until_height": phases.phase_until_height,
+        "bids_until_height": task.deadline_height,
+        "bid_reveals_until_height": task.bid_reveal_end(),
+        "bid_count": state.bid_count,
+        "revealed_count": state.revealed_count,
+        "handovers": state.handovers,
+        "forfeited": state.forfeited,
+        "award": award,
+        "bids": bids,
+    })
+}
+
+/// `task bids` for people: the auction's phase and award, then the bids.
+pub fn bids_text(task: &TaskInfo, bids: &[BidInfo], height: u64, stake_denom: &str) -> String {
+    let phases = Phases::of(task, None, Some(height));
+    let state = task.auction.clone().unwrap_or_default();
+    let mut pairs = vec![
+        (
+            "task",
+            format!(
+                "{} ({}): auction, maximum price {}{}, collateral {}{stake_denom} per bid",
+                task.id, task.status, task.budget, task.denom, task.collateral
+            ),
+        ),
+        (
+            "now",
+            format!(
+                "height {height}: {}",
+                auction_phase_line(
+                    task,
+                    phases.phase.unwrap_or_default(),
+                    phases.phase_until_height
+                )
+            ),
+        ),
+        (
+            "award",
+            state
+                .award
+                .as_ref()
+                .map_or("none".to_string(), |a| award_line(task, a, state.handovers)),
+        ),
+    ];
+    if !state.forfeited.is_zero() {
+        pairs.push((
+            "forfeited",
+            format!(
+                "{}{stake_denom} of collateral to the client",
+                state.forfeited
+            ),
+        ));
+    }
+    let mut text = fields(&pairs);
+    text.push_str("\n\n");
+    if bids.is_empty() {
+        text.push_str(&format!(
+            "no bids yet (bids until height {})",
+            task.deadline_height
+        ));
+    } else {
+        text.push_str(&bids_table(task, bids, stake_denom));
+    }
+    text
+}
+
 pub fn offers_table(offers: &[Offer], denom: &str) -> String {
     let rows: Vec<Vec<String>> = offers
         .iter()
@@ -485,6 +852,27 @@ pub fn market_events(tx: &TxOutcome, market: &str) -> Vec<String> {
             e.task_id, e.provider
         ));
     }
+    for e in tx.events::<BidPlaced>(Some(market)).unwrap_or_default() {
+        lines.push(format!(
+            "task {}: sealed bid placed by {} (seq {})",
+            e.task_id, e.provider, e.seq
+        ));
+    }
+    for e in tx.events::<BidRevealed>(Some(market)).unwrap_or_default() {
+        lines.push(bid_revealed_line(&e));
+    }
+    for e in tx
+        .events::<AuctionDefaulted>(Some(market))
+        .unwrap_or_default()
+    {
+        lines.push(auction_defaulted_line(&e));
+    }
+    for e in tx
+        .events::<AuctionAwarded>(Some(market))
+        .unwrap_or_default()
+    {
+        lines.push(auction_awarded_line(&e));
+    }
     for e in tx
         .events::<ConsensusTallied>(Some(market))
         .unwrap_or_default()
@@ -539,6 +927,45 @@ pub fn market_events(tx: &TxOutcome, market: &str) -> Vec<String> {
     lines
 }
 
+pub fn bid_revealed_line(e: &BidRevealed) -> String {
+    if e.valid {
+        format!(
+            "task {}: bid of {} opened at {}",
+            e.task_id, e.provider, e.price
+        )
+    } else {
+        format!(
+            "task {}: bid of {} opened at {}: VOID (zero or above the maximum price; no part in \
+             the auction, collateral released)",
+            e.task_id, e.provider, e.price
+        )
+    }
+}
+
+pub fn auction_awarded_line(e: &AuctionAwarded) -> String {
+    let how = if e.round == 0 {
+        "awarded to".to_string()
+    } else {
+        format!("handed over (round {}) to", e.round)
+    };
+    format!(
+        "task {} {how} {} at price {} (its bid {}) until height {}",
+        e.task_id, e.provider, e.price, e.bid, e.execute_deadline
+    )
+}
+
+pub fn auction_defaulted_line(e: &AuctionDefaulted) -> String {
+    let slashed = if e.slashed.is_zero() {
+        "nothing slashed".to_string()
+    } else {
+        format!("{} of its collateral slashed", e.slashed)
+    };
+    format!(
+        "task {}: awardee {} failed ({}); {slashed}",
+        e.task_id, e.provider, e.reason
+    )
+}
+
 /// The market's events of a transaction as JSON objects: `{"event": "task_settled", "task_id":
 /// "3", ...}`.
 pub fn market_events_json(tx: &TxOutcome, market: &str) -> Vec<serde_json::Value> {
@@ -563,7 +990,6 @@ pub fn market_events_json(tx: &TxOutcome, market: &str) -> Vec<serde_json::Value
 /// window 30, 3 committer slots, 1000uatom with a 1% fee.
 #[cfg(test)]
 pub(crate) fn test_task(model: CompetitionModel) -> TaskInfo {
-    use cosmwasm_std::{Addr, Uint128};
     TaskInfo {
         id: 7,
         client: Addr::unchecked("wasm1client"),
@@ -583,14 +1009,14 @@ pub(crate) fn test_task(model: CompetitionModel) -> TaskInfo {
         status: TaskStatus::Open,
         commit_count: 0,
         settlement: None,
-        auction: None,
+        auction: model.is_auction().then(AuctionState::default),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cosmwasm_std::{Addr, HexBinary, Uint128};
+    use cosmwasm_std::HexBinary;
     use opengpu_types::market::{Settlement, Share};
 
     fn commitment(seq: u32, provider: &str, height: u64, state: CommitmentState) -> CommitmentInfo {
@@ -623,6 +1049,8 @@ mod tests {
                 confirm_until_height: Some(280),
                 height: Some(150),
                 phase: Some("commit"),
+                phase_until_height: Some(200),
+                auction: None,
             }
         );
         assert_eq!(phases(&task, None, Some(200)).phase, Some("commit"));
@@ -785,6 +1213,318 @@ mod tests {
             ),
             "committed, reveal by height 250"
         );
+    }
+
+    fn auction_task() -> TaskInfo {
+        test_task(CompetitionModel::Auction {
+            bid_reveal_blocks: 5,
+            execute_blocks: 20,
+        })
+    }
+
+    fn award(provider: &str, execute_deadline: u64) -> Award {
+        Award {
+            provider: Addr::unchecked(provider),
+            bid_seq: 1,
+            bid: Uint128::new(300),
+            price: Uint128::new(700),
+            awarded_height: execute_deadline - 20,
+            execute_deadline,
+        }
+    }
+
+    fn bid(seq: u32, provider: &str, state: BidState) -> BidInfo {
+        BidInfo {
+            task_id: 7,
+            provider: Addr::unchecked(provider),
+            seq,
+            commitment: HexBinary::from(vec![seq as u8; 32]),
+            collateral: Uint128::new(100),
+            height: 150 + u64::from(seq),
+            state,
+        }
+    }
+
+    fn auction_view(task: &TaskInfo, height: u64) -> String {
+        task_fields(&TaskView {
+            task,
+            kernel: None,
+            commitments: None,
+            height: Some(height),
+            stake_denom: "ustake",
+        })
+    }
+
+    #[test]
+    fn auction_phases_follow_bids_reveals_award_and_execution() {
+        let mut task = auction_task();
+        let at = |task: &TaskInfo, h| {
+            let p = Phases::of(task, None, Some(h));
+            (p.phase, p.phase_until_height)
+        };
+        let p = Phases::of(&task, None, Some(150));
+        assert_eq!(
+            (p.phase, p.phase_until_height, p.reveals_open_height),
+            (Some("bid"), Some(200), None)
+        );
+        let auction = p.auction.expect("an auction has auction phases");
+        assert_eq!(
+            (
+                auction.bids_until_height,
+                auction.bid_reveals_until_height,
+                auction.execute_blocks,
+                auction.awardee,
+            ),
+            (200, 205, 20, None)
+        );
+        assert_eq!(at(&task, 200), (Some("bid"), Some(200)));
+        assert_eq!(at(&task, 201), (Some("bid_reveal"), Some(205)));
+        assert_eq!(at(&task, 205), (Some("bid_reveal"), Some(205)));
+        assert_eq!(at(&task, 206), (Some("award"), None));
+        // Every bidder slot taken: bids close before the deadline.
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 3;
+        assert_eq!(at(&task, 150), (Some("bid_reveal"), Some(205)));
+        let state = task.auction.as_mut().unwrap();
+        state.revealed_count = 3;
+        state.award = Some(award("wasm1b", 223));
+        assert_eq!(at(&task, 210), (Some("execute"), Some(223)));
+        assert_eq!(at(&task, 223), (Some("execute"), Some(223)));
+        assert_eq!(at(&task, 224), (Some("hand_over"), None));
+        let auction = Phases::of(&task, None, Some(210)).auction.unwrap();
+        assert_eq!(
+            (
+                auction.awardee,
+                auction.clearing_price,
+                auction.execute_until_height
+            ),
+            (
+                Some(Addr::unchecked("wasm1b")),
+                Some(Uint128::new(700)),
+                Some(223)
+            )
+        );
+        task.status = TaskStatus::Settled;
+        assert_eq!(at(&task, 230), (Some("settled"), None));
+        // Other models carry no auction phases.
+        let first = test_task(CompetitionModel::FirstResponse);
+        assert_eq!(Phases::of(&first, None, Some(150)).auction, None);
+        assert_eq!(
+            Phases::of(&first, None, Some(150)).phase_until_height,
+            Some(200)
+        );
+    }
+
+    #[test]
+    fn task_show_of_an_auction_names_its_phase_award_and_end_height() {
+        let mut task = auction_task();
+        task.status = TaskStatus::Committed;
+        let text = auction_view(&task, 150);
+        for expected in [
+            "max price:",
+            "1000uatom (escrowed; the winner is paid the next bid up, or this maximum)",
+            "100ustake per bid",
+            "Sealed-bid second-price auction (bid reveals 5 blocks, execution 20 blocks)",
+            "bids until:",
+            "height 200 (0 of 3 bidder slots taken)",
+            "once bids close, until height 205 (0 of 0 open)",
+            "none yet: the lowest valid bid wins",
+            "it then has 20 blocks to deliver",
+            "height 150: bidding until height 200",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing in\n{text}");
+        }
+        for absent in ["commits until", "reveals open", "reveals close", "payment:"] {
+            assert!(!text.contains(absent), "{absent:?} in\n{text}");
+        }
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 2;
+        let text = auction_view(&task, 203);
+        assert!(
+            text.contains("height 203: revealing bids until height 205"),
+            "{text}"
+        );
+        let text = auction_view(&task, 206);
+        assert!(
+            text.contains("the award (or, with no valid bid, the refund) is due")
+                && text.contains("`opengpu task advance 7`"),
+            "{text}"
+        );
+        let state = task.auction.as_mut().unwrap();
+        state.revealed_count = 2;
+        state.award = Some(award("wasm1b", 223));
+        let text = auction_view(&task, 210);
+        for expected in [
+            "wasm1b (bid 300uatom) at clearing price 700uatom, execute by height 223 (round 0)",
+            "height 210: executing by wasm1b until height 223",
+            "(2 of 2 open)",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing in\n{text}");
+        }
+        let text = auction_view(&task, 224);
+        assert!(
+            text.contains("wasm1b did not deliver by height 223: the hand-over to the next bidder")
+                && text.contains("`opengpu task advance 7`"),
+            "{text}"
+        );
+        let state = task.auction.as_mut().unwrap();
+        state.award = None;
+        state.handovers = 1;
+        state.forfeited = Uint128::new(100);
+        task.status = TaskStatus::Expired;
+        let text = auction_view(&task, 300);
+        for expected in [
+            "award:",
+            "hand-overs:",
+            "1 (awardees that failed to deliver",
+            "forfeited:",
+            "100ustake of collateral to the client",
+            "height 300: expired",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing in\n{text}");
+        }
+    }
+
+    #[test]
+    fn bids_show_their_state_price_once_open_and_the_award() {
+        let mut task = auction_task();
+        task.status = TaskStatus::Committed;
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 4;
+        state.revealed_count = 3;
+        state.award = Some(award("wasm1b", 223));
+        let bids = [
+            bid(
+                0,
+                "wasm1a",
+                BidState::Revealed {
+                    price: Uint128::new(700),
+                    height: 201,
+                },
+            ),
+            bid(
+                1,
+                "wasm1b",
+                BidState::Awarded {
+                    price: Uint128::new(300),
+                    clearing: Uint128::new(700),
+                    execute_deadline: 223,
+                },
+            ),
+            bid(2, "wasm1c", BidState::Forfeited {}),
+            bid(
+                3,
+                "wasm1d",
+                BidState::Void {
+                    price: Uint128::new(5000),
+                },
+            ),
+        ];
+        let table = bids_table(&task, &bids, "ustake");
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines[0].starts_with("SEQ  PROVIDER  HEIGHT  STATE"),
+            "{table}"
+        );
+        assert!(lines[0].ends_with("PRICE      COLLATERAL  NOTE"), "{table}");
+        assert!(
+            lines[1].contains("revealed   700uatom   100ustake   opened at 201, in line"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("awarded    300uatom")
+                && lines[2].contains("awarded at 700uatom, must deliver by height 223"),
+            "{table}"
+        );
+        assert!(
+            lines[3].contains("forfeited  -") && lines[3].contains("collateral forfeited"),
+            "{table}"
+        );
+        assert!(
+            lines[4].contains("void") && lines[4].contains("5000uatom"),
+            "{table}"
+        );
+
+        let text = bids_text(&task, &bids, 210, "ustake");
+        assert!(
+            text.contains(
+                "7 (committed): auction, maximum price 1000uatom, collateral 100ustake per bid"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("height 210: executing by wasm1b until height 223"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "wasm1b (bid 300uatom) at clearing price 700uatom, execute by height 223 (round 0)"
+            ),
+            "{text}"
+        );
+
+        let json = bids_json(&task, &bids, 210, "ustake");
+        assert_eq!(json["phase"], "execute");
+        assert_eq!(json["phase_until_height"], 223);
+        assert_eq!(json["max_price"], "1000");
+        assert_eq!(json["bids_until_height"], 200);
+        assert_eq!(json["bid_reveals_until_height"], 205);
+        assert_eq!(json["award"]["provider"], "wasm1b");
+        assert_eq!(json["award"]["bid"], "300");
+        assert_eq!(json["award"]["price"], "700");
+        assert_eq!(json["award"]["execute_deadline"], 223);
+        assert_eq!(json["award"]["round"], 0);
+        assert_eq!(json["bids"][0]["state"]["revealed"]["price"], "700");
+        assert_eq!(
+            json["bids"][2]["state"],
+            serde_json::json!({"forfeited": {}})
+        );
+        assert_eq!(json["bids"].as_array().unwrap().len(), 4);
+
+        task.auction.as_mut().unwrap().award = None;
+        let json = bids_json(&task, &[], 150, "ustake");
+        assert_eq!(json["award"], serde_json::Value::Null);
+        assert!(
+            bids_text(&task, &[], 150, "ustake").contains("no bids yet (bids until height 200)")
+        );
+    }
+
+    #[test]
+    fn auction_events_read_as_what_happened() {
+        let awarded = |round| AuctionAwarded {
+            task_id: 7,
+            provider: "wasm1b".into(),
+            bid: Uint128::new(300),
+            price: Uint128::new(700),
+            execute_deadline: 223,
+            round,
+        };
+        assert_eq!(
+            auction_awarded_line(&awarded(0)),
+            "task 7 awarded to wasm1b at price 700 (its bid 300) until height 223"
+        );
+        assert_eq!(
+            auction_awarded_line(&awarded(1)),
+            "task 7 handed over (round 1) to wasm1b at price 700 (its bid 300) until height 223"
+        );
+        let defaulted = AuctionDefaulted {
+            task_id: 7,
+            provider: "wasm1b".into(),
+            reason: "no result by height 223".into(),
+            slashed: Uint128::new(100),
+        };
+        assert_eq!(
+            auction_defaulted_line(&defaulted),
+            "task 7: awardee wasm1b failed (no result by height 223); 100 of its collateral \
+             slashed"
+        );
+        let void = BidRevealed {
+            task_id: 7,
+            provider: "wasm1d".into(),
+            price: Uint128::new(5000),
+            valid: false,
+        };
+        assert!(bid_revealed_line(&void).contains("VOID"));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! that file and the same output files (checking they did not change), checks that the
 //! reveal phase is open (sealed models: once commits close), waits for a block after the
 //! commit's, and sends `Reveal` with the sealed price.
+//!
+//! Under Auction the awardee delivers with these same commands, within its execution window:
+//! no price (it is paid the clearing price), and the reveal may come a block after the commit,
+//! as under First Response (an auction's result is not sealed: only the awardee computes).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +21,9 @@ use cosmwasm_std::{Binary, HexBinary, Uint128};
 use opengpu_client::config::parse_amount_in;
 use opengpu_client::Opengpu;
 use opengpu_types::commitment::{commitment, outputs_digest};
-use opengpu_types::events::{TaskCommitted, TaskRevealed, TaskSettled};
+use opengpu_types::events::{
+    AuctionAwarded, TaskCommitted, TaskExpired, TaskRevealed, TaskSettled,
+};
 use opengpu_types::market::{CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo};
 use opengpu_types::TaskId;
 use rand_core::{OsRng, RngCore};
@@ -115,6 +121,9 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
     let task = q.task(a.id).await?.task;
     check_shape(&task, &outputs)?;
     let price = commit_price(&task, a.price.as_deref())?;
+    if task.model.is_auction() {
+        check_awardee(&task, &provider, chain.height().await?)?;
+    }
 
     let path = plan_path(ctx.home(), &chain_id, a.id, &provider);
     if path.exists() {
@@ -205,7 +214,12 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
                     "once commits close (after height {after}, or when all {} slots are taken)",
                     task.max_committers
                 ),
-                None => "in a later block".into(),
+                None => match reveal_deadline {
+                    Some(deadline) if task.model.is_auction() => format!(
+                        "in a later block, by height {deadline} (the end of the execution window)"
+                    ),
+                    _ => "in a later block".into(),
+                },
             },
             a.id
         ));
@@ -320,6 +334,10 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
     } else {
         None
     };
+    let passed_on = task
+        .model
+        .is_auction()
+        .then(|| award_passed_on(&tx, market));
     match (outcome.as_str(), state) {
         ("rejected", state) => {
             let reason = match state {
@@ -328,11 +346,20 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
             };
             Err(Exit {
                 code: EXIT_REJECTED,
-                message: format!(
-                    "the reveal was rejected ({reason}); the collateral of {} was slashed to \
-                     the client",
-                    task.collateral
-                ),
+                message: if let Some(passed_on) = &passed_on {
+                    format!(
+                        "the reveal was rejected ({reason}); the collateral of {} was slashed \
+                         (to the next bidder in line, or to the client when none is left); \
+                         {passed_on}",
+                        task.collateral
+                    )
+                } else {
+                    format!(
+                        "the reveal was rejected ({reason}); the collateral of {} was slashed to \
+                         the client",
+                        task.collateral
+                    )
+                },
             }
             .into())
         }
@@ -345,9 +372,11 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
                 code: EXIT_REFUSED,
                 message: format!(
                     "the reveal was refused ({reason}): a mismatch with the client's reference \
-                     hash proves no fault, so the collateral of {} was released; the result \
-                     takes no part in the task",
-                    task.collateral
+                     hash proves no fault, so the collateral of {} was released; {}",
+                    task.collateral,
+                    passed_on
+                        .as_deref()
+                        .unwrap_or("the result takes no part in the task")
                 ),
             }
             .into())
@@ -362,6 +391,24 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
         }
         .into()),
         _ => Ok(()),
+    }
+}
+
+/// Auction: where the award went after the awardee's reveal failed, from the transaction's
+/// events.
+fn award_passed_on(tx: &opengpu_client::TxOutcome, market: &str) -> String {
+    let awarded: Option<AuctionAwarded> = tx.event(Some(market)).ok().flatten();
+    let expired: Option<TaskExpired> = tx.event(Some(market)).ok().flatten();
+    match (awarded, expired) {
+        (Some(a), _) => format!(
+            "the award passed to {} at price {} until height {}",
+            a.provider, a.price, a.execute_deadline
+        ),
+        (None, Some(e)) => format!(
+            "nobody was left in line: the task expired and the client got {} back",
+            e.refund
+        ),
+        (None, None) => "the award passed on".into(),
     }
 }
 
@@ -395,6 +442,56 @@ fn check_shape(task: &TaskInfo, outputs: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
+/// Auction: whether `provider` may commit a result now. The award is its, and the next block is
+/// within its execution window; or an award or hand-over is due at the current height (the
+/// market simulates a transaction there, and applies what is due before taking a commit), so
+/// the market decides. Refused here: no award yet and none due, an award to someone else
+/// whose window is open, or `provider`'s own window is over.
+fn check_awardee(task: &TaskInfo, provider: &str, height: u64) -> Result<()> {
+    let id = task.id;
+    let state = task.auction.clone().unwrap_or_default();
+    match &state.award {
+        Some(award) if award.provider.as_str() == provider => {
+            if height >= award.execute_deadline {
+                bail!(
+                    "the execution window of {provider} on task {id} ends at height {} and the \
+                     chain is at height {height}: a commit can no longer be revealed in time; \
+                     the award passes to the next bidder in line (anyone may run `opengpu task \
+                     advance {id}` after height {})",
+                    award.execute_deadline,
+                    award.execute_deadline
+                );
+            }
+            Ok(())
+        }
+        Some(award) if height <= award.execute_deadline => bail!(
+            "task {id} is an auction awarded to {}, who alone may commit a result until height \
+             {}; {provider} is not the awardee (`opengpu task bids {id}`)",
+            award.provider,
+            award.execute_deadline
+        ),
+        // A hand-over is due: the market applies it first and then decides.
+        Some(_) => Ok(()),
+        None => {
+            let all_open = state.bid_count > 0 && state.revealed_count == state.bid_count;
+            let award_due =
+                task.bids_closed(height) && (all_open || height > task.bid_reveal_end());
+            if award_due {
+                return Ok(());
+            }
+            let phase = if task.bids_closed(height) {
+                format!("bids may be opened until height {}", task.bid_reveal_end())
+            } else {
+                format!("bids are open until height {}", task.deadline_height)
+            };
+            bail!(
+                "task {id} is an auction with no award yet ({phase}): only the awardee commits a \
+                 result, within its execution window after the award (`opengpu task bids {id}`)"
+            )
+        }
+    }
+}
+
 /// The price sealed in a new commitment: Manual Confirmation requires one, 1 up to the budget;
 /// the other models take none.
 fn commit_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>> {
@@ -417,6 +514,13 @@ fn commit_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>>
             }
             Ok(Some(price))
         }
+        (false, Some(_)) if task.model.is_auction() => bail!(
+            "task {} is an auction: the awardee's commitment takes no --price (it is paid the \
+             clearing price of its award); a price is bid with `opengpu task bid {} --price \
+             AMOUNT`",
+            task.id,
+            task.id
+        ),
         (false, Some(_)) => bail!(
             "task {} is {}: a commitment takes no --price",
             task.id,
@@ -622,12 +726,83 @@ mod tests {
                 quorum: 2,
                 tolerance: None,
             },
+            auction_model(),
         ] {
             let task = test_task(model);
             assert_eq!(commit_price(&task, None).unwrap(), None);
             let err = commit_price(&task, Some("300")).unwrap_err().to_string();
             assert!(err.contains("takes no --price"), "{err}");
         }
+        let err = commit_price(&test_task(auction_model()), Some("300"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`opengpu task bid 7 --price AMOUNT`"), "{err}");
+    }
+
+    fn auction_model() -> CompetitionModel {
+        CompetitionModel::Auction {
+            bid_reveal_blocks: 5,
+            execute_blocks: 20,
+        }
+    }
+
+    #[test]
+    fn only_the_awardee_commits_to_an_auction_within_its_window() {
+        use cosmwasm_std::Addr;
+        use opengpu_types::auction::Award;
+        let mut task = test_task(auction_model());
+        // Bidding, then revealing bids: no award yet, none due.
+        let err = check_awardee(&task, "wasm1b", 150).unwrap_err().to_string();
+        assert!(
+            err.contains("no award yet (bids are open until height 200)")
+                && err.contains("only the awardee commits"),
+            "{err}"
+        );
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 2;
+        state.revealed_count = 1;
+        for height in [202, 205] {
+            let err = check_awardee(&task, "wasm1b", height)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bids may be opened until height 205"), "{err}");
+        }
+        // The bid reveals are over: the market awards first, then decides.
+        assert!(check_awardee(&task, "wasm1b", 206).is_ok());
+        let state = task.auction.as_mut().unwrap();
+        state.award = Some(Award {
+            provider: Addr::unchecked("wasm1b"),
+            bid_seq: 1,
+            bid: Uint128::new(300),
+            price: Uint128::new(700),
+            awarded_height: 206,
+            execute_deadline: 226,
+        });
+        assert!(check_awardee(&task, "wasm1b", 210).is_ok());
+        assert!(check_awardee(&task, "wasm1b", 225).is_ok());
+        for height in [210, 226] {
+            let err = check_awardee(&task, "wasm1a", height)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("awarded to wasm1b, who alone may commit a result until height 226"),
+                "{err}"
+            );
+        }
+        let err = check_awardee(&task, "wasm1b", 226).unwrap_err().to_string();
+        assert!(
+            err.contains("ends at height 226")
+                && err.contains("`opengpu task advance 7` after height 226"),
+            "{err}"
+        );
+        // Another bidder, once the awardee's window is over: the hand-over may make it next.
+        assert!(check_awardee(&task, "wasm1a", 227).is_ok());
+        // An auction's result reveals as First Response does: a block after the commit, by the
+        // end of the execution window.
+        assert!(!task.model.is_sealed());
+        assert_eq!(reveals_open_after(&task), None);
+        assert!(check_reveal_phase(&task, 226, 210).is_ok());
+        assert!(check_reveal_phase(&task, 226, 226).is_err());
     }
 
     #[test]

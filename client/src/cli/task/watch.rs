@@ -55,7 +55,7 @@ pub async fn run(ctx: &mut Context, a: WatchArgs) -> Result<()> {
         }
         let height = chain.height().await?;
         let offers = q.offers(a.id).await?.offers;
-        let line = progress(&task, offers.len());
+        let line = progress(&task, offers.len(), height);
         if line != last_line {
             say(format!("height {height}: {line}"));
             last_line = line;
@@ -111,15 +111,22 @@ fn finish(
         TaskStatus::Cancelled => Err(Exit {
             code: EXIT_CANCELLED,
             message: format!(
-                "task {id} was cancelled by its client before any commitment; the payment of \
-                 {}{} was refunded",
-                task.budget, task.denom
+                "task {id} was cancelled by its client before any {}; the payment of {}{} was \
+                 refunded",
+                if task.model.is_auction() {
+                    "bid"
+                } else {
+                    "commitment"
+                },
+                task.budget,
+                task.denom
             ),
         }
         .into()),
         _ => Err(Exit {
             code: EXIT_EXPIRED,
             message: match task.model {
+                CompetitionModel::Auction { .. } => auction_expiry(&task, stake_denom),
                 CompetitionModel::Consensus { quorum, .. } => format!(
                     "task {id} expired: no {quorum} agreeing valid results by height {}; the \
                      payment of {}{} was refunded",
@@ -140,7 +147,46 @@ fn finish(
     }
 }
 
-fn progress(task: &TaskInfo, offers: usize) -> String {
+/// Why an auction expired, and what the client got back.
+fn auction_expiry(task: &TaskInfo, stake_denom: &str) -> String {
+    let state = task.auction.clone().unwrap_or_default();
+    let why = match (state.bid_count, state.handovers) {
+        (0, _) => "no provider bid".to_string(),
+        (_, 0) => "no valid bid was opened".to_string(),
+        (_, handovers) => {
+            format!("no bidder delivered a valid result ({handovers} awardee(s) failed in turn)")
+        }
+    };
+    let forfeited = if state.forfeited.is_zero() {
+        String::new()
+    } else {
+        format!(
+            ", plus {}{stake_denom} of forfeited collateral",
+            state.forfeited
+        )
+    };
+    format!(
+        "task {} expired: {why}; the budget of {}{} was refunded{forfeited}",
+        task.id, task.budget, task.denom
+    )
+}
+
+fn progress(task: &TaskInfo, offers: usize, height: u64) -> String {
+    if task.model.is_auction() {
+        let phases = render::Phases::of(task, None, Some(height));
+        let state = task.auction.clone().unwrap_or_default();
+        return format!(
+            "{}: {} bid(s), {} open; {}",
+            task.status,
+            state.bid_count,
+            state.revealed_count,
+            render::auction_phase_line(
+                task,
+                phases.phase.unwrap_or_default(),
+                phases.phase_until_height
+            )
+        );
+    }
     match task.status {
         TaskStatus::Open => format!(
             "open, waiting for commitments until height {}",
@@ -160,6 +206,8 @@ fn hint(task: &TaskInfo, offers: usize, earlier_open: Option<u64>, height: u64) 
     let id = task.id;
     let reveals_closed = height > task.reveals_close_height();
     match task.model {
+        // The progress line names the phase, its end, and who may act.
+        CompetitionModel::Auction { .. } => String::new(),
         _ if offers == 0 && reveals_closed => {
             format!("no valid result came in time: anyone may now run `opengpu task expire {id}`")
         }
@@ -208,5 +256,76 @@ fn hint(task: &TaskInfo, offers: usize, earlier_open: Option<u64>, height: u64) 
             }
         }
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::task::render::test_task;
+    use cosmwasm_std::{Addr, Uint128};
+    use opengpu_types::auction::Award;
+
+    fn auction() -> TaskInfo {
+        test_task(CompetitionModel::Auction {
+            bid_reveal_blocks: 5,
+            execute_blocks: 20,
+        })
+    }
+
+    #[test]
+    fn an_auctions_progress_is_its_phase_until_its_end() {
+        let mut task = auction();
+        assert_eq!(
+            progress(&task, 0, 150),
+            "open: 0 bid(s), 0 open; bidding until height 200"
+        );
+        task.status = TaskStatus::Committed;
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 2;
+        state.revealed_count = 1;
+        assert_eq!(
+            progress(&task, 0, 203),
+            "committed: 2 bid(s), 1 open; revealing bids until height 205"
+        );
+        assert!(progress(&task, 0, 206).contains("`opengpu task advance 7`"));
+        let state = task.auction.as_mut().unwrap();
+        state.revealed_count = 2;
+        state.award = Some(Award {
+            provider: Addr::unchecked("wasm1b"),
+            bid_seq: 1,
+            bid: Uint128::new(300),
+            price: Uint128::new(700),
+            awarded_height: 203,
+            execute_deadline: 223,
+        });
+        assert_eq!(
+            progress(&task, 0, 210),
+            "committed: 2 bid(s), 2 open; executing by wasm1b until height 223"
+        );
+        // No First Response or Consensus hint misleads an auction's watcher: past the result
+        // reveal window of the other models, the auction still runs.
+        assert_eq!(hint(&task, 0, None, 260), "");
+        assert!(progress(&task, 0, 224).contains("wasm1b did not deliver by height 223"));
+    }
+
+    #[test]
+    fn an_expired_auction_says_why_and_what_was_refunded() {
+        let mut task = auction();
+        task.status = TaskStatus::Expired;
+        assert_eq!(
+            auction_expiry(&task, "ustake"),
+            "task 7 expired: no provider bid; the budget of 1000uatom was refunded"
+        );
+        let state = task.auction.as_mut().unwrap();
+        state.bid_count = 2;
+        state.forfeited = Uint128::new(100);
+        assert_eq!(
+            auction_expiry(&task, "ustake"),
+            "task 7 expired: no valid bid was opened; the budget of 1000uatom was refunded, plus \
+             100ustake of forfeited collateral"
+        );
+        task.auction.as_mut().unwrap().handovers = 2;
+        assert!(auction_expiry(&task, "ustake").contains("2 awardee(s) failed in turn"));
     }
 }
