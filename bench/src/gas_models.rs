@@ -1,14 +1,18 @@
 //! Gas of the messages the other checks and models add: a Freivalds-checked SGEMM at the
 //! largest size the localnet publishes, a sealed Manual Confirmation offer confirmed by the
-//! client, and a 2-replica Consensus whose last reveal tallies.
+//! client, a 2-replica Consensus whose last reveal tallies, and sealed-bid auctions (one
+//! delivered, one handed over after its winner vanished).
 
 use std::time::Duration;
 
 use cosmwasm_std::{Binary, Coin, HexBinary, Uint128};
+use opengpu_client::bid::SealedBid;
 use opengpu_client::{ChainClient, Signer, TxOutcome};
 use opengpu_examples::{Example, ExampleTask};
 use opengpu_types::commitment::{commitment, outputs_digest};
-use opengpu_types::events::{ConsensusTallied, TaskPublished, TaskSettled};
+use opengpu_types::events::{
+    AuctionAwarded, AuctionDefaulted, ConsensusTallied, TaskPublished, TaskSettled,
+};
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, ExecuteMsg};
 use opengpu_types::verification::VerificationPolicy;
@@ -275,5 +279,115 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         tx.event::<ConsensusTallied>(Some(&bench.market))?.is_some(),
         "the last reveal did not tally"
     );
+
+    auction(&mut bench, &mut client, [&mut first, &mut second], &small).await?;
     Ok(bench.rows)
+}
+
+/// A sealed-bid auction between two bidders: bids, bid reveals (the last awards), the
+/// winner's commit and reveal (settles at the second price); then a second auction whose
+/// winner vanishes, so `Advance` slashes it and hands the task over.
+async fn auction(
+    bench: &mut Bench<'_>,
+    client: &mut Signer,
+    bidders: [&mut Signer; 2],
+    task: &ExampleTask,
+) -> anyhow::Result<()> {
+    let [low, high] = bidders;
+    let outputs: Vec<Binary> = task.reference().into_iter().map(Binary::from).collect();
+    let reference = VerificationPolicy::ReferenceHash {
+        sha256: HexBinary::from(outputs_digest(&outputs).to_vec()),
+    };
+    let model = CompetitionModel::Auction {
+        bid_reveal_blocks: 5,
+        execute_blocks: 10,
+    };
+    for round in ["delivered", "handed over"] {
+        let (id, deadline) = bench
+            .publish(
+                format!("PublishTask, Auction (hash chain; {round})"),
+                client,
+                task.kernel(),
+                reference.clone(),
+                model,
+            )
+            .await?;
+        let low_bid = SealedBid::new(id, &low.address(), Uint128::new(400));
+        let high_bid = SealedBid::new(id, &high.address(), Uint128::new(700));
+        bench
+            .measure(
+                "Bid (sealed, locks collateral)".into(),
+                low,
+                &low_bid.bid_msg(),
+                &[],
+            )
+            .await?;
+        bench
+            .measure("Bid, second bidder".into(), high, &high_bid.bid_msg(), &[])
+            .await?;
+        bench.wait_past(deadline).await?;
+        bench
+            .measure("RevealBid".into(), high, &high_bid.reveal_msg(), &[])
+            .await?;
+        let tx = bench
+            .measure(
+                "RevealBid, last (awards at the second price, releases the loser)".into(),
+                low,
+                &low_bid.reveal_msg(),
+                &[],
+            )
+            .await?;
+        let award = tx
+            .event::<AuctionAwarded>(Some(&bench.market))?
+            .ok_or_else(|| anyhow::anyhow!("the last bid reveal did not award"))?;
+        anyhow::ensure!(award.price == high_bid.price, "not paid the second price");
+        if round == "delivered" {
+            let height = bench
+                .commit("Commit, awardee".into(), low, id, &outputs, None)
+                .await?;
+            bench.wait_past(height).await?;
+            let tx = bench
+                .reveal(
+                    "Reveal, awardee (settles at the clearing price)".into(),
+                    low,
+                    id,
+                    &outputs,
+                    None,
+                )
+                .await?;
+            anyhow::ensure!(
+                tx.event::<TaskSettled>(Some(&bench.market))?.is_some(),
+                "the awardee's reveal did not settle"
+            );
+        } else {
+            bench.wait_past(award.execute_deadline).await?;
+            let tx = bench
+                .measure(
+                    "Advance (slashes the vanished winner, hands over)".into(),
+                    client,
+                    &ExecuteMsg::Advance { task_id: id },
+                    &[],
+                )
+                .await?;
+            anyhow::ensure!(
+                tx.event::<AuctionDefaulted>(Some(&bench.market))?.is_some(),
+                "Advance did not hand the task over"
+            );
+            // The runner-up delivers, so the bench leaves nothing open.
+            let height = bench
+                .commit("Commit, runner-up".into(), high, id, &outputs, None)
+                .await?;
+            bench.wait_past(height).await?;
+            bench
+                .reveal(
+                    "Reveal, runner-up (settles)".into(),
+                    high,
+                    id,
+                    &outputs,
+                    None,
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use cosmwasm_std::{Binary, Coin, HexBinary};
 use opengpu_client::Opengpu;
 use opengpu_examples::{Example, ExampleTask};
+use opengpu_types::auction;
 use opengpu_types::commitment::outputs_digest;
 use opengpu_types::kernel::Requirements;
 use opengpu_types::market::{CompetitionModel, ExecuteMsg, TaskStatus};
@@ -28,8 +29,94 @@ struct Sample {
     millis: u64,
 }
 
-pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow::Result<()> {
+pub async fn run(
+    args: &ChainArgs,
+    tasks: usize,
+    auction_tasks: usize,
+    provider_log: &Path,
+) -> anyhow::Result<()> {
     let chain = Chain::connect(args)?;
+    let samples = measure(&chain, CompetitionModel::FirstResponse, tasks, 100).await?;
+    let auction = CompetitionModel::Auction {
+        bid_reveal_blocks: auction::DEFAULT_BID_REVEAL_BLOCKS,
+        execute_blocks: auction::DEFAULT_EXECUTE_BLOCKS,
+    };
+    let auctions = measure(&chain, auction, auction_tasks, auction::DEFAULT_BID_BLOCKS).await?;
+    let overheads = provider_overheads(provider_log)?;
+    let ours: Vec<u64> = samples
+        .iter()
+        .filter_map(|s| overheads.get(&s.task_id).copied())
+        .collect();
+    let blocks: Vec<u64> = samples.iter().map(|s| s.blocks).collect();
+    let millis: Vec<u64> = samples.iter().map(|s| s.millis).collect();
+    let auction_blocks: Vec<u64> = auctions.iter().map(|s| s.blocks).collect();
+    let auction_millis: Vec<u64> = auctions.iter().map(|s| s.millis).collect();
+    let p = |v: &[u64], q| percentile(v, q).map_or("n/a".into(), |x: u64| x.to_string());
+    let us = |v: &[u64], q| {
+        percentile(v, q).map_or("n/a".into(), |x: u64| format!("{:.2}", x as f64 / 1000.0))
+    };
+
+    println!("## Publish -> settled latency\n");
+    println!(
+        "{} First Response tasks (hash-chain example, {SIZE} elements, verified by the \
+         reference hash of its CPU result) published one after another by `client` on `{}`, \
+         served by one `opengpu-provider`. Blocks: settlement height \
+         minus publish height. ms: from broadcasting the publish until the settled task was \
+         seen (polled every {} ms). Provider overhead: the daemon's own time from receiving \
+         the event to broadcasting the commit, kernel time excluded, its self-check of the \
+         result included (from its log, {} of {} tasks). Then {} Auction tasks of the same \
+         kind with the CLI's default windows (bids {} blocks, bid reveals {}, execution {}), \
+         the daemon the only bidder: bids close at the deadline, the daemon opens its bid, \
+         the award follows in that transaction, then its commit and reveal.\n",
+        samples.len(),
+        chain.deployment.chain_id,
+        POLL.as_millis(),
+        ours.len(),
+        samples.len(),
+        auctions.len(),
+        auction::DEFAULT_BID_BLOCKS,
+        auction::DEFAULT_BID_REVEAL_BLOCKS,
+        auction::DEFAULT_EXECUTE_BLOCKS,
+    );
+    println!("| measure | p50 | p95 |");
+    println!("|---|---:|---:|");
+    println!(
+        "| First Response: publish -> settled, blocks | {} | {} |",
+        p(&blocks, 50.0),
+        p(&blocks, 95.0)
+    );
+    println!(
+        "| First Response: publish -> settled, ms | {} | {} |",
+        p(&millis, 50.0),
+        p(&millis, 95.0)
+    );
+    println!(
+        "| Auction: publish -> settled, blocks | {} | {} |",
+        p(&auction_blocks, 50.0),
+        p(&auction_blocks, 95.0)
+    );
+    println!(
+        "| Auction: publish -> settled, ms | {} | {} |",
+        p(&auction_millis, 50.0),
+        p(&auction_millis, 95.0)
+    );
+    println!(
+        "| provider overhead (event -> commit broadcast), ms | {} | {} |",
+        us(&ours, 50.0),
+        us(&ours, 95.0)
+    );
+    println!();
+    Ok(())
+}
+
+/// Publishes `tasks` hash-chain tasks under `model` one after another, each watched until it
+/// settles.
+async fn measure(
+    chain: &Chain,
+    model: CompetitionModel,
+    tasks: usize,
+    deadline_blocks: u64,
+) -> anyhow::Result<Vec<Sample>> {
     let mut client = chain.signer("client")?;
     let market = chain.contracts.task_market.clone();
     let query = Opengpu::new(&chain.client, &chain.contracts);
@@ -44,11 +131,11 @@ pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow:
             kernel: example.kernel(),
             requirements: Requirements::default(),
             collateral: cosmwasm_std::Uint128::new(1_000),
-            deadline_blocks: 100,
+            deadline_blocks,
             verification: VerificationPolicy::ReferenceHash {
                 sha256: HexBinary::from(outputs_digest(&reference).to_vec()),
             },
-            model: CompetitionModel::FirstResponse,
+            model,
         };
         let started = Instant::now();
         let tx = client
@@ -81,57 +168,12 @@ pub async fn run(args: &ChainArgs, tasks: usize, provider_log: &Path) -> anyhow:
             millis: started.elapsed().as_millis() as u64,
         });
         eprintln!(
-            "task {task_id}: {} blocks, {} ms",
+            "{model} task {task_id}: {} blocks, {} ms",
             samples.last().unwrap().blocks,
             samples.last().unwrap().millis
         );
     }
-    let overheads = provider_overheads(provider_log)?;
-    let ours: Vec<u64> = samples
-        .iter()
-        .filter_map(|s| overheads.get(&s.task_id).copied())
-        .collect();
-    let blocks: Vec<u64> = samples.iter().map(|s| s.blocks).collect();
-    let millis: Vec<u64> = samples.iter().map(|s| s.millis).collect();
-    let p = |v: &[u64], q| percentile(v, q).map_or("n/a".into(), |x: u64| x.to_string());
-    let us = |v: &[u64], q| {
-        percentile(v, q).map_or("n/a".into(), |x: u64| format!("{:.2}", x as f64 / 1000.0))
-    };
-
-    println!("## Publish -> settled latency\n");
-    println!(
-        "{} First Response tasks (hash-chain example, {SIZE} elements, verified by the \
-         reference hash of its CPU result) published one after another by `client` on `{}`, \
-         served by one `opengpu-provider`. Blocks: settlement height \
-         minus publish height. ms: from broadcasting the publish until the settled task was \
-         seen (polled every {} ms). Provider overhead: the daemon's own time from receiving \
-         the event to broadcasting the commit, kernel time excluded, its self-check of the \
-         result included (from its log, {} of {} tasks).\n",
-        samples.len(),
-        chain.deployment.chain_id,
-        POLL.as_millis(),
-        ours.len(),
-        samples.len()
-    );
-    println!("| measure | p50 | p95 |");
-    println!("|---|---:|---:|");
-    println!(
-        "| publish -> settled, blocks | {} | {} |",
-        p(&blocks, 50.0),
-        p(&blocks, 95.0)
-    );
-    println!(
-        "| publish -> settled, ms | {} | {} |",
-        p(&millis, 50.0),
-        p(&millis, 95.0)
-    );
-    println!(
-        "| provider overhead (event -> commit broadcast), ms | {} | {} |",
-        us(&ours, 50.0),
-        us(&ours, 95.0)
-    );
-    println!();
-    Ok(())
+    Ok(samples)
 }
 
 /// task id -> overhead in microseconds, from the daemon's JSON log lines "commit broadcast".

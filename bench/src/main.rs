@@ -54,6 +54,9 @@ enum Command {
         chain: ChainArgs,
         #[arg(long, default_value_t = 50)]
         tasks: usize,
+        /// Auction tasks measured after the First Response ones
+        #[arg(long, default_value_t = 10)]
+        auction_tasks: usize,
         /// The daemon's JSON log (`opengpu-provider --output json run`), for its overhead
         #[arg(long)]
         provider_log: PathBuf,
@@ -104,8 +107,9 @@ fn main() -> ExitCode {
             Command::Latency {
                 chain,
                 tasks,
+                auction_tasks,
                 provider_log,
-            } => latency::run(&chain, tasks, &provider_log).await,
+            } => latency::run(&chain, tasks, auction_tasks, &provider_log).await,
             Command::Sgemm { sizes, runs } => sgemm::run(&sizes, runs),
             Command::Worker { .. } => Ok(()), // returned above
         }
