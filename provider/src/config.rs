@@ -10,6 +10,8 @@ use cosmwasm_std::Uint128;
 use opengpu_types::market::CompetitionModel;
 use serde::Deserialize;
 
+use crate::pricing::BidPrice;
+
 /// A commented configuration that `opengpu-provider init` writes; it parses as a [`Config`].
 pub const EXAMPLE: &str = include_str!("../provider.example.toml");
 
@@ -95,6 +97,20 @@ pub struct PolicySection {
     /// client's confirmation, or the agreement of the replicas, is their check).
     #[serde(default)]
     pub accept_unverified: bool,
+    /// Auction bids (`[policy.auction]`).
+    #[serde(default)]
+    pub auction: AuctionSection,
+}
+
+/// How the provider bids in sealed-bid auctions.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuctionSection {
+    /// The bid rule per payment denom (see [`crate::pricing`]). A denom without a rule bids
+    /// its `price_floor` flat; a denom with neither is not bid on. A bid above the task's
+    /// budget (the auction's maximum) is not placed.
+    #[serde(default)]
+    pub bid_price: BTreeMap<String, BidPrice>,
 }
 
 /// A competition model as written in the config file: the kind only (`consensus` serves
@@ -219,6 +235,10 @@ impl Config {
             opengpu_client::config::validate_denom(denom)
                 .map_err(|e| format!("policy.price_floor: {e}"))?;
         }
+        for denom in self.policy.auction.bid_price.keys() {
+            opengpu_client::config::validate_denom(denom)
+                .map_err(|e| format!("policy.auction.bid_price: {e}"))?;
+        }
         if self.policy.models.is_empty() {
             return Err("policy.models is empty: the provider would take nothing".into());
         }
@@ -273,6 +293,7 @@ fn default_models() -> Vec<ModelName> {
         ModelName::FirstResponse,
         ModelName::ManualConfirmation,
         ModelName::Consensus,
+        ModelName::Auction,
     ]
 }
 fn default_concurrency() -> usize {
@@ -328,7 +349,7 @@ mod tests {
     fn models_and_the_unverified_switch_are_read() {
         let text = EXAMPLE
             .replace(
-                r#"models = ["first_response", "manual_confirmation", "consensus"]"#,
+                r#"models = ["first_response", "manual_confirmation", "consensus", "auction"]"#,
                 r#"models = ["manual_confirmation"]"#,
             )
             .replace("# accept_unverified = false", "accept_unverified = true");
@@ -338,10 +359,65 @@ mod tests {
         assert!(config.policy.accept_unverified);
         assert!(!config.serves(&CompetitionModel::FirstResponse));
 
-        let text = EXAMPLE.replace(r#""consensus"]"#, r#""consensus", "auction"]"#);
+        let text = EXAMPLE.replace(r#""consensus", "auction"]"#, r#""consensus", "auctoin"]"#);
         let (_dir, path) = write(&text);
         let err = Config::load(&path).unwrap_err().to_string();
-        assert!(err.contains("auction"), "{err}");
+        assert!(err.contains("auctoin"), "{err}");
+    }
+
+    #[test]
+    fn the_example_serves_auctions_with_a_bid_rule_and_defaults_fill_the_rest() {
+        let (_dir, path) = write(EXAMPLE);
+        let config = Config::load(&path).unwrap();
+        assert!(config.serves(&CompetitionModel::Auction {
+            bid_reveal_blocks: 10,
+            execute_blocks: 10,
+        }));
+        let ustake = &config.policy.auction.bid_price["ustake"];
+        assert_eq!(ustake.floor, Uint128::new(1000));
+        assert_eq!(ustake.per_work_item.to_string(), "0.002");
+        assert!(!config.policy.auction.bid_price.contains_key("uatom"));
+
+        let text = EXAMPLE.replace(
+            r#"# uatom = { floor = "500" }"#,
+            r#"uatom = { per_output_byte = "0.5" }"#,
+        );
+        let (_dir, path) = write(&text);
+        let uatom = Config::load(&path).unwrap().policy.auction.bid_price["uatom"].clone();
+        assert_eq!(uatom.floor, Uint128::zero());
+        assert!(uatom.per_work_item.is_zero());
+        assert_eq!(uatom.per_output_byte.to_string(), "0.5");
+
+        // No [policy.auction] at all: no rules.
+        let text = EXAMPLE.replace("[policy.auction.bid_price]\nustake = ", "# ");
+        let (_dir, path) = write(&text);
+        let config = Config::load(&path).unwrap();
+        assert!(config.policy.auction.bid_price.is_empty());
+    }
+
+    #[test]
+    fn unknown_bid_rule_keys_and_bad_amounts_are_rejected() {
+        let text = EXAMPLE.replace(r#"per_work_item = "0.002""#, r#"per_workitem = "0.002""#);
+        let (_dir, path) = write(&text);
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("per_workitem"), "{err}");
+
+        let text = EXAMPLE.replace(r#"per_work_item = "0.002""#, r#"per_work_item = "cheap""#);
+        let (_dir, path) = write(&text);
+        assert!(Config::load(&path).is_err());
+
+        let text = EXAMPLE.replace(
+            "[policy.auction.bid_price]",
+            "[policy.auction]\nbid = 3\n[policy.auction.bid_price]",
+        );
+        let (_dir, path) = write(&text);
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("bid"), "{err}");
+
+        let text = EXAMPLE.replace(r#"ustake = { floor"#, r#""u" = { floor"#);
+        let (_dir, path) = write(&text);
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("policy.auction.bid_price"), "{err}");
     }
 
     #[test]

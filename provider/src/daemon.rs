@@ -10,15 +10,16 @@ use cosmwasm_std::Uint128;
 use opengpu_client::Opengpu;
 use opengpu_types::market::{CommitmentState, TaskResponse};
 use opengpu_types::TaskId;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::auction;
 use crate::job::{self, Outcome, Shared, Start, Stops};
 use crate::metrics::stage;
 use crate::policy::{Rules, Situation};
-use crate::source::{EventSource, SourceEvent};
+use crate::source::{EventSource, SourceEvent, Via};
 
 /// Source events buffered before the source waits for the daemon.
 const EVENT_BUFFER: usize = 1024;
@@ -32,6 +33,8 @@ pub struct Daemon {
 
 struct Active {
     ended: CancellationToken,
+    /// Wakes the job when an event moved its task (auctions).
+    nudge: Arc<Notify>,
 }
 
 /// Collateral promised to tasks taken but not yet committed, which the vault does not show
@@ -75,6 +78,7 @@ impl Daemon {
             jobs_shutdown: CancellationToken::new(),
         };
         self.resume_saved_plans(&mut state)?;
+        self.resume_saved_bids(&mut state)?;
         tracing::info!(provider = self.shared.signer.address(), "provider running");
 
         loop {
@@ -114,6 +118,15 @@ impl Daemon {
                  closes or the collateral is forfeited; the saved plan is revealed on restart"
             );
         }
+        let me = self.shared.signer.address();
+        for task_id in self.shared.bids.pending(me).unwrap_or_default() {
+            tracing::error!(
+                task_id,
+                bid = %self.shared.bids.path(task_id, me).display(),
+                "STOPPED WITH A SEALED BID NOT REVEALED: restart before the task's bid-reveal \
+                 phase ends or the collateral is forfeited; the saved bid is revealed on restart"
+            );
+        }
         Ok(())
     }
 
@@ -145,21 +158,26 @@ impl Daemon {
     async fn handle(&self, state: &mut State, event: SourceEvent, received_at: Instant) {
         match event {
             SourceEvent::Available { task_id, via } => {
-                if state.active.contains_key(&task_id) || state.finished.contains(&task_id) {
-                    return;
+                self.available(state, task_id, via, received_at).await;
+            }
+            SourceEvent::Auction { task_id, awardee } => {
+                if let Some(active) = state.active.get(&task_id) {
+                    active.nudge.notify_one();
+                } else if awardee.as_deref() == Some(self.shared.signer.address()) {
+                    // Awarded (a hand-over) on a task no job follows any more (one that
+                    // failed, say): look again, so the award is executed rather than slashed.
+                    tracing::info!(task_id, "awarded a task no job follows: taking it up");
+                    state.finished.remove(&task_id);
+                    self.available(state, task_id, Via::Websocket, received_at)
+                        .await;
                 }
-                let first_look = state.seen.insert(task_id);
-                if first_look {
-                    self.shared.metrics.tasks_seen.inc();
-                }
-                let span = tracing::info_span!("task", id = task_id);
-                if let Err(e) = self
-                    .consider(state, task_id, first_look, received_at)
-                    .instrument(span)
-                    .await
-                {
-                    tracing::warn!(task_id, ?via, error = %e, "cannot consider task");
-                }
+            }
+            SourceEvent::Block(height) => {
+                self.shared.heights.note_block(height);
+                self.shared
+                    .metrics
+                    .chain_height
+                    .set(i64::try_from(height).unwrap_or(i64::MAX));
             }
             SourceEvent::Ended { task_id, status } => {
                 if let Some(active) = state.active.get(&task_id) {
@@ -172,6 +190,25 @@ impl Daemon {
             SourceEvent::CaughtUp { open_tasks } => {
                 tracing::info!(open_tasks, in_flight = state.active.len(), "caught up");
             }
+        }
+    }
+
+    /// A task that may take commits (or bids): considered unless in flight or finished.
+    async fn available(&self, state: &mut State, task_id: TaskId, via: Via, received_at: Instant) {
+        if state.active.contains_key(&task_id) || state.finished.contains(&task_id) {
+            return;
+        }
+        let first_look = state.seen.insert(task_id);
+        if first_look {
+            self.shared.metrics.tasks_seen.inc();
+        }
+        let span = tracing::info_span!("task", id = task_id);
+        if let Err(e) = self
+            .consider(state, task_id, first_look, received_at)
+            .instrument(span)
+            .await
+        {
+            tracing::warn!(task_id, ?via, error = %e, "cannot consider task");
         }
     }
 
@@ -220,6 +257,15 @@ impl Daemon {
             self.spawn(state, task_id, start);
             return Ok(());
         }
+        let bid_count = task.task.auction.as_ref().map_or(0, |a| a.bid_count);
+        if task.task.model.is_auction() && bid_count > 0 {
+            let bids = market.bids(task_id).await?;
+            if bids.iter().any(|b| b.provider.as_str() == me) {
+                // Bid before a restart: follow it (open it, or execute an award) to the end.
+                self.spawn(state, task_id, Start::Auction(auction::Start::Resume));
+                return Ok(());
+            }
+        }
 
         let stake = market.stake(me).await?;
         let free_stake = stake.free.saturating_sub(shared.reservations.total());
@@ -240,13 +286,21 @@ impl Daemon {
                     budget = %task.task.budget,
                     denom = task.task.denom,
                     model = %task.task.model,
+                    bid = take.bid.map(|b| b.to_string()),
                     "task taken"
                 );
-                let start = Start::Fresh {
-                    task: Box::new(task),
-                    offer: take.offer,
-                    taken_at: Instant::now(),
-                    received_at,
+                let start = match take.bid {
+                    Some(price) => Start::Auction(auction::Start::Bid {
+                        task: Box::new(task),
+                        price,
+                        received_at,
+                    }),
+                    None => Start::Fresh {
+                        task: Box::new(task),
+                        offer: take.offer,
+                        taken_at: Instant::now(),
+                        received_at,
+                    },
                 };
                 self.spawn(state, task_id, start);
             }
@@ -263,11 +317,13 @@ impl Daemon {
         let stops = Stops {
             task_ended: CancellationToken::new(),
             shutdown: state.jobs_shutdown.clone(),
+            nudge: Arc::new(Notify::new()),
         };
         state.active.insert(
             task_id,
             Active {
                 ended: stops.task_ended.clone(),
+                nudge: stops.nudge.clone(),
             },
         );
         self.shared
@@ -291,6 +347,21 @@ impl Daemon {
                 state.seen.insert(task_id);
                 self.spawn(state, task_id, Start::Reveal(plan));
             }
+        }
+        Ok(())
+    }
+
+    /// Follows auctions bid on before the last stop whose bids are still sealed: they are
+    /// opened in time (their salt is only on disk).
+    fn resume_saved_bids(&self, state: &mut State) -> anyhow::Result<()> {
+        let me = self.shared.signer.address();
+        for task_id in self.shared.bids.pending(me)? {
+            if state.active.contains_key(&task_id) {
+                continue; // a reveal plan resumed it: the award was executed already
+            }
+            tracing::info!(task_id, "resuming a saved sealed bid");
+            state.seen.insert(task_id);
+            self.spawn(state, task_id, Start::Auction(auction::Start::Resume));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! One task's life in the provider: wait for a slot, run the kernel, commit, reveal, and see
 //! the task settled. Before each step the task's on-chain state is read again, so a task that
-//! ended meanwhile is dropped instead of costing a failed transaction.
+//! ended meanwhile is dropped instead of costing a failed transaction. Auctions start in
+//! [`crate::auction`] (bid, open the bid, wait for the award) and come back here to execute.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,15 +14,16 @@ use opengpu_types::market::{
 };
 use opengpu_types::TaskId;
 use rand_core::{OsRng, RngCore};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use crate::auction::{self, Heights};
 use crate::daemon::Reservations;
 use crate::executor::Backend;
 use crate::metrics::{stage, Metrics};
 use crate::selfcheck;
 use crate::signer::SignerHandle;
-use crate::store::{PlanStore, RevealPlan};
+use crate::store::{BidStore, PlanStore, RevealPlan};
 
 /// Salt length: the most the market accepts is 64, at least 16.
 const SALT_BYTES: usize = 32;
@@ -38,16 +40,20 @@ pub struct Shared {
     pub backend: Arc<dyn Backend>,
     pub metrics: Metrics,
     pub store: PlanStore,
+    /// Sealed auction bids kept until they are opened.
+    pub bids: BidStore,
     pub exec_slots: Semaphore,
     pub reservations: Reservations,
+    /// The latest chain height the daemon has seen: auction jobs wait on it for their windows.
+    pub heights: Heights,
 }
 
 impl Shared {
-    fn market(&self) -> Opengpu<'_> {
+    pub(crate) fn market(&self) -> Opengpu<'_> {
         Opengpu::new(&self.chain, &self.contracts)
     }
 
-    fn address(&self) -> &str {
+    pub(crate) fn address(&self) -> &str {
         self.signer.address()
     }
 }
@@ -80,13 +86,17 @@ pub enum Start {
     },
     Reveal(RevealPlan),
     AwaitSettlement,
+    /// An auction: a new bid, or one placed before a restart.
+    Auction(auction::Start),
 }
 
-/// Cancellation a job watches: its task ended on chain, or the daemon is stopping.
+/// Cancellation a job watches: its task ended on chain, or the daemon is stopping; and a
+/// nudge when an event moved its task (auctions wait on it rather than poll).
 #[derive(Clone)]
 pub struct Stops {
     pub task_ended: CancellationToken,
     pub shutdown: CancellationToken,
+    pub nudge: Arc<Notify>,
 }
 
 pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Stops) -> Outcome {
@@ -96,9 +106,19 @@ pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Sto
             offer,
             taken_at,
             received_at,
-        } => fresh(&shared, *task, offer, taken_at, received_at, &cancel).await,
+        } => {
+            let run = Execution {
+                task: *task,
+                offer,
+                taken_at,
+                received_at,
+                gate: CommitGate::Deadline,
+            };
+            execute(&shared, run, &cancel).await
+        }
         Start::Reveal(plan) => reveal_and_settle(&shared, plan, &cancel).await,
         Start::AwaitSettlement => await_settlement(&shared, task_id, &cancel).await,
+        Start::Auction(start) => auction::run(&shared, task_id, start, &cancel).await,
     };
     result.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "task failed");
@@ -106,14 +126,67 @@ pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Sto
     })
 }
 
-async fn fresh(
+/// A run of a task's kernel whose result is to be committed and revealed.
+pub(crate) struct Execution {
+    pub task: TaskResponse,
+    /// The price inside the commitment (Manual Confirmation's offer).
+    pub offer: Option<cosmwasm_std::Uint128>,
+    /// When the job became due to run (taken, or awarded): the queue stage starts here.
+    pub taken_at: Instant,
+    /// When the event that led here arrived: the overhead stage starts here.
+    pub received_at: Instant,
+    pub gate: CommitGate,
+}
+
+/// What must still hold, on fresh chain state, for a result to be worth committing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CommitGate {
+    /// Every model but Auction: the task takes commits until its deadline.
+    Deadline,
+    /// Auction: the task is awarded to this provider, with blocks left to commit and reveal.
+    Award,
+}
+
+impl CommitGate {
+    /// Why not to run the kernel at all, if so.
+    pub fn before_run(self, task: &TaskInfo, me: &str) -> Option<&'static str> {
+        match self {
+            CommitGate::Deadline => not_committable(task),
+            CommitGate::Award => auction::award_blocked(task, me, None),
+        }
+    }
+
+    /// Why not to commit the result, now at `height`, if so.
+    pub fn before_commit(self, task: &TaskInfo, me: &str, height: u64) -> Option<&'static str> {
+        match self {
+            CommitGate::Deadline => not_committable(task)
+                .or((height >= task.deadline_height).then_some("deadline_passed_during_run")),
+            CommitGate::Award => auction::award_blocked(task, me, Some(height)),
+        }
+    }
+
+    /// Whether a result that does not match the client's reference hash is still delivered.
+    /// An awardee that delivers nothing is slashed, while a delivery the market refuses for a
+    /// mismatch (no proof of a fault) has its collateral released; elsewhere such a commit
+    /// only costs gas.
+    pub fn delivers_unmatched(self) -> bool {
+        self == CommitGate::Award
+    }
+}
+
+/// Runs the kernel, checks the result, commits and reveals it (see the module doc).
+pub(crate) async fn execute(
     shared: &Shared,
-    task: TaskResponse,
-    offer: Option<cosmwasm_std::Uint128>,
-    taken_at: Instant,
-    received_at: Instant,
+    run: Execution,
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
+    let Execution {
+        task,
+        offer,
+        taken_at,
+        received_at,
+        gate,
+    } = run;
     let task_id = task.task.id;
     let permit = tokio::select! {
         _ = cancel.task_ended.cancelled() => return Ok(Outcome::Dropped("ended_before_run")),
@@ -121,7 +194,8 @@ async fn fresh(
         permit = shared.exec_slots.acquire() => permit?,
     };
     shared.metrics.observe(stage::QUEUE, taken_at.elapsed());
-    if let Some(reason) = not_committable(&shared.market().task(task_id).await?.task) {
+    let current = shared.market().task(task_id).await?.task;
+    if let Some(reason) = gate.before_run(&current, shared.address()) {
         return Ok(Outcome::Dropped(reason));
     }
 
@@ -179,22 +253,31 @@ async fn fresh(
         shared
             .metrics
             .observe(stage::SELF_CHECK, checked_at.elapsed());
-        if let Err(refusal) = verdict {
-            tracing::error!(
-                reason = refusal.label(),
-                "result fails the task's own check; not committing: {refusal}"
-            );
-            return Ok(Outcome::Refused(refusal.label()));
+        match verdict {
+            Ok(()) => {}
+            Err(refusal @ selfcheck::Refusal::ReferenceMismatch { .. })
+                if gate.delivers_unmatched() =>
+            {
+                tracing::warn!(
+                    reason = refusal.label(),
+                    "result fails the task's own check; delivering it anyway, as an awardee \
+                     that delivers nothing is slashed: {refusal}"
+                );
+            }
+            Err(refusal) => {
+                tracing::error!(
+                    reason = refusal.label(),
+                    "result fails the task's own check; not committing: {refusal}"
+                );
+                return Ok(Outcome::Refused(refusal.label()));
+            }
         }
     }
     // The task is read again last: the run and the check took time.
     let current = shared.market().task(task_id).await?.task;
-    if let Some(reason) = not_committable(&current) {
-        return Ok(Outcome::Dropped(reason));
-    }
     let height = shared.chain.height().await?;
-    if height >= current.deadline_height {
-        return Ok(Outcome::Dropped("deadline_passed_during_run"));
+    if let Some(reason) = gate.before_commit(&current, shared.address(), height) {
+        return Ok(Outcome::Dropped(reason));
     }
     shared.store.save(&plan)?; // never a commit without its reveal plan on disk
 
@@ -542,6 +625,56 @@ mod tests {
         for (state, outcome) in cases {
             assert_eq!(outcome_of(&state), outcome, "{state:?}");
         }
+    }
+
+    #[test]
+    fn the_deadline_gate_stops_at_the_deadline_and_the_award_gate_at_the_awards_window() {
+        let task = crate::policy::tests::task(); // deadline 30
+        let gate = CommitGate::Deadline;
+        assert_eq!(gate.before_run(&task, "me"), None);
+        assert_eq!(gate.before_commit(&task, "me", 29), None);
+        assert_eq!(
+            gate.before_commit(&task, "me", 30),
+            Some("deadline_passed_during_run")
+        );
+        let mut full = task.clone();
+        full.commit_count = full.max_committers;
+        assert_eq!(gate.before_run(&full, "me"), Some("committers_full"));
+        assert!(!gate.delivers_unmatched());
+
+        // An auction past its bidding deadline, awarded to "me" until height 60.
+        let mut auction = TaskInfo {
+            model: CompetitionModel::Auction {
+                bid_reveal_blocks: 5,
+                execute_blocks: 20,
+            },
+            status: TaskStatus::Committed,
+            auction: Some(opengpu_types::auction::AuctionState {
+                bid_count: 2,
+                revealed_count: 2,
+                award: Some(opengpu_types::auction::Award {
+                    provider: cosmwasm_std::Addr::unchecked("me"),
+                    bid_seq: 1,
+                    bid: Uint128::new(300),
+                    price: Uint128::new(400),
+                    awarded_height: 40,
+                    execute_deadline: 60,
+                }),
+                ..Default::default()
+            }),
+            ..task
+        };
+        let gate = CommitGate::Award;
+        assert_eq!(gate.before_run(&auction, "me"), None);
+        assert_eq!(gate.before_commit(&auction, "me", 45), None);
+        assert_eq!(
+            gate.before_commit(&auction, "me", 59),
+            Some("execute_window_missed")
+        );
+        assert_eq!(gate.before_run(&auction, "other"), Some("award_passed_on"));
+        assert!(gate.delivers_unmatched());
+        auction.status = TaskStatus::Expired;
+        assert_eq!(gate.before_run(&auction, "me"), Some("ended_before_commit"));
     }
 
     #[cfg(feature = "failpoints")]

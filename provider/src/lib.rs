@@ -7,8 +7,10 @@
 //!
 //! - [`config`]: the TOML file; [`cli`]: the subcommands; [`daemon`]: the main loop;
 //!   [`job`]: one task from slot to settlement; [`selfcheck`]: the task's own check, run on
-//!   a result before it is committed; [`store`]: reveal plans kept across restarts.
+//!   a result before it is committed; [`store`]: reveal plans and sealed bids kept across
+//!   restarts; [`auction`]: an auction from bid to award; [`pricing`]: what it bids.
 
+pub mod auction;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -17,6 +19,7 @@ pub mod job;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
+pub mod pricing;
 pub mod selfcheck;
 pub mod signer;
 pub mod source;

@@ -29,6 +29,23 @@ pub mod stage {
     pub const COMMIT: &str = "commit";
     /// Reveal broadcast until included.
     pub const REVEAL: &str = "reveal";
+    /// Auction: sealed bid broadcast until included.
+    pub const BID: &str = "bid";
+    /// Auction: bid reveal broadcast until included.
+    pub const BID_REVEAL: &str = "bid_reveal";
+
+    /// Every stage, each shown from the start (a count of 0 until observed).
+    pub const ALL: [&str; 9] = [
+        ADMIT,
+        QUEUE,
+        EXECUTE,
+        SELF_CHECK,
+        OVERHEAD_TO_COMMIT,
+        COMMIT,
+        REVEAL,
+        BID,
+        BID_REVEAL,
+    ];
 }
 
 #[derive(Clone)]
@@ -44,7 +61,14 @@ pub struct Metrics {
     pub tasks_refused: IntCounterVec,
     pub tasks_slashed: IntCounterVec,
     pub tasks_in_flight: IntGauge,
+    /// The latest block height the event source reported.
+    pub chain_height: IntGauge,
     pub reconnects: IntCounter,
+    pub auction_bids: IntCounter,
+    pub auction_bid_reveals: IntCounter,
+    pub auction_advances: IntCounter,
+    pub auctions_won: IntCounter,
+    pub auctions_lost: IntCounter,
     pub stage_seconds: HistogramVec,
 }
 
@@ -71,6 +95,14 @@ impl Metrics {
         registry
             .register(Box::new(tasks_in_flight.clone()))
             .expect("unique metric");
+        let chain_height = IntGauge::new(
+            "chain_height",
+            "Latest block height reported by the websocket's new-block events",
+        )
+        .expect("static metric");
+        registry
+            .register(Box::new(chain_height.clone()))
+            .expect("unique metric");
         // Blocks are 200 ms to a few seconds; kernels run up to minutes.
         let buckets = vec![
             0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
@@ -83,6 +115,9 @@ impl Metrics {
         registry
             .register(Box::new(stage_seconds.clone()))
             .expect("unique metric");
+        for name in stage::ALL {
+            stage_seconds.with_label_values(&[name]);
+        }
         Metrics {
             tasks_seen: counter("tasks_seen_total", "Tasks the provider learned about"),
             tasks_taken: counter("tasks_taken_total", "Tasks the policy accepted"),
@@ -117,7 +152,28 @@ impl Metrics {
                 "reason",
             ),
             reconnects: counter("reconnects_total", "Websocket reconnections"),
+            auction_bids: counter(
+                "auction_bids_total",
+                "Sealed auction bids placed (in a block)",
+            ),
+            auction_bid_reveals: counter(
+                "auction_bid_reveals_total",
+                "Auction bids opened (in a block)",
+            ),
+            auction_advances: counter(
+                "auction_advances_total",
+                "Advance transactions this provider got into a block (an award or hand-over applied)",
+            ),
+            auctions_won: counter(
+                "auctions_won_total",
+                "Auctions bid on whose award this provider held (first award or hand-over), counted when its part ends",
+            ),
+            auctions_lost: counter(
+                "auctions_lost_total",
+                "Auctions bid on that ended for this provider without its award",
+            ),
             tasks_in_flight,
+            chain_height,
             stage_seconds,
             registry,
         }
@@ -231,5 +287,26 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("opengpu_provider_stage_seconds_count{stage=\"execute\"} 1"));
+    }
+
+    #[test]
+    fn every_stage_and_auction_counter_shows_before_it_is_observed() {
+        let text = Metrics::new().render();
+        for name in stage::ALL {
+            let line = format!("opengpu_provider_stage_seconds_count{{stage=\"{name}\"}} 0");
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        for name in [
+            "auction_bids_total",
+            "auction_bid_reveals_total",
+            "auction_advances_total",
+            "auctions_won_total",
+            "auctions_lost_total",
+        ] {
+            assert!(
+                text.contains(&format!("opengpu_provider_{name} 0")),
+                "{name}"
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ use opengpu_types::registry::DeviceInfo;
 use opengpu_types::verification::VerificationPolicy;
 
 use crate::config::ModelName;
+use crate::pricing::{BidPrice, Work};
 
 /// The provider's standing rules (from the config).
 #[derive(Clone, Debug)]
@@ -22,6 +23,8 @@ pub struct Rules {
     pub max_in_flight: usize,
     /// Take First Response tasks whose verification is `Unverified {}`.
     pub accept_unverified: bool,
+    /// Auction bid rules per denom; a denom without one bids its price floor flat.
+    pub bid_prices: BTreeMap<String, BidPrice>,
 }
 
 /// The moment's facts.
@@ -37,12 +40,15 @@ pub struct Situation<'a> {
     pub already_committed: bool,
 }
 
-/// A task the provider will run, and the price it will ask.
+/// A task the provider will run (or, in an auction, bid on), and the price it will ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Take {
     /// The offer under Manual Confirmation: the floor, which is at most the budget. It goes
     /// inside the commitment, so the reveal must carry this same price.
     pub offer: Option<Uint128>,
+    /// The sealed bid under Auction: the denom's bid rule applied to the task's work, at most
+    /// the budget.
+    pub bid: Option<Uint128>,
 }
 
 /// Why a task was not taken. `label()` is the metrics label.
@@ -65,6 +71,14 @@ pub enum Skip {
     PriceBelowFloor {
         budget: Uint128,
         floor: Uint128,
+        denom: String,
+    },
+    /// Auction: the bid this provider's rule asks is above the task's maximum (its budget),
+    /// where the market would void it.
+    #[error("bid {bid}{denom} is above the auction's maximum {maximum}{denom}")]
+    PriceAboveMaximum {
+        bid: Uint128,
+        maximum: Uint128,
         denom: String,
     },
     #[error("device unfit: {0}")]
@@ -93,6 +107,7 @@ impl Skip {
             Skip::Unverified => "unverified",
             Skip::DenomNotAccepted(_) => "denom_not_accepted",
             Skip::PriceBelowFloor { .. } => "price_below_floor",
+            Skip::PriceAboveMaximum { .. } => "price_above_maximum",
             Skip::DeviceUnfit(_) => "device_unfit",
             Skip::CollateralTooHigh { .. } => "collateral_too_high",
             Skip::InsufficientStake { .. } => "insufficient_stake",
@@ -112,7 +127,13 @@ impl Rules {
         if now.already_committed {
             return Err(Skip::AlreadyCommitted);
         }
-        if task.commit_count >= task.max_committers {
+        // An auction's slots are its bids (results come from the awardee alone).
+        let taken = if task.model.is_auction() {
+            task.auction.as_ref().map_or(0, |a| a.bid_count)
+        } else {
+            task.commit_count
+        };
+        if taken >= task.max_committers {
             return Err(Skip::CommittersFull(task.max_committers));
         }
         if !self.models.contains(&ModelName::of(&task.model)) {
@@ -128,17 +149,30 @@ impl Rules {
         {
             return Err(Skip::Unverified);
         }
-        let floor = *self
-            .price_floor
-            .get(&task.denom)
-            .ok_or_else(|| Skip::DenomNotAccepted(task.denom.clone()))?;
-        if task.budget < floor {
-            return Err(Skip::PriceBelowFloor {
-                budget: task.budget,
-                floor,
-                denom: task.denom.clone(),
-            });
-        }
+        let floor = self.price_floor.get(&task.denom).copied();
+        let bid = if task.model.is_auction() {
+            let bid = self
+                .bid_for(task, kernel)
+                .ok_or_else(|| Skip::DenomNotAccepted(task.denom.clone()))?;
+            if bid > task.budget {
+                return Err(Skip::PriceAboveMaximum {
+                    bid,
+                    maximum: task.budget,
+                    denom: task.denom.clone(),
+                });
+            }
+            Some(bid)
+        } else {
+            let floor = floor.ok_or_else(|| Skip::DenomNotAccepted(task.denom.clone()))?;
+            if task.budget < floor {
+                return Err(Skip::PriceBelowFloor {
+                    budget: task.budget,
+                    floor,
+                    denom: task.denom.clone(),
+                });
+            }
+            None
+        };
         if let Some(reason) = task
             .requirements
             .unmet_by(now.device, kernel.work_group_size())
@@ -169,8 +203,22 @@ impl Rules {
         if now.in_flight >= self.max_in_flight {
             return Err(Skip::AtCapacity(now.in_flight));
         }
-        let offer = task.model.takes_price().then_some(floor);
-        Ok(Take { offer })
+        let offer = if task.model.takes_price() {
+            floor
+        } else {
+            None
+        };
+        Ok(Take { offer, bid })
+    }
+
+    /// What this provider bids on auction `task`: the denom's bid rule, or its price floor
+    /// flat when it has no rule; `None` when the denom has neither.
+    pub fn bid_for(&self, task: &TaskInfo, kernel: &Kernel) -> Option<Uint128> {
+        let rule = match self.bid_prices.get(&task.denom) {
+            Some(rule) => rule.clone(),
+            None => BidPrice::flat(*self.price_floor.get(&task.denom)?),
+        };
+        Some(rule.bid(&Work::of(task, kernel)))
     }
 }
 
@@ -190,6 +238,7 @@ pub(crate) mod tests {
             deadline_margin_blocks: 3,
             max_in_flight: 2,
             accept_unverified: false,
+            bid_prices: BTreeMap::new(),
         }
     }
 
@@ -277,7 +326,13 @@ pub(crate) mod tests {
 
     #[test]
     fn a_fitting_task_is_taken() {
-        assert_eq!(decide(&task(), &kernel(), |_| {}), Ok(Take { offer: None }));
+        assert_eq!(
+            decide(&task(), &kernel(), |_| {}),
+            Ok(Take {
+                offer: None,
+                bid: None
+            })
+        );
     }
 
     #[test]
@@ -297,7 +352,8 @@ pub(crate) mod tests {
         assert_eq!(
             rules.decide(&task, &kernel(), &now),
             Ok(Take {
-                offer: Some(Uint128::new(100))
+                offer: Some(Uint128::new(100)),
+                bid: None,
             })
         );
     }
@@ -422,7 +478,10 @@ pub(crate) mod tests {
         };
         assert_eq!(
             decide_with(&accepting, &unverified, &kernel(), |_| {}),
-            Ok(Take { offer: None })
+            Ok(Take {
+                offer: None,
+                bid: None
+            })
         );
     }
 
@@ -444,7 +503,7 @@ pub(crate) mod tests {
             t.verification = VerificationPolicy::Unverified {};
             assert_eq!(
                 decide_with(&rules, &t, &kernel(), |_| {}),
-                Ok(Take { offer }),
+                Ok(Take { offer, bid: None }),
                 "{model}"
             );
         }
@@ -465,12 +524,138 @@ pub(crate) mod tests {
         };
         assert_eq!(
             decide_with(&serving, &t, &kernel(), |_| {}),
-            Ok(Take { offer: None })
+            Ok(Take {
+                offer: None,
+                bid: None
+            })
         );
         t.commit_count = 3;
         assert_eq!(
             decide_with(&serving, &t, &kernel(), |_| {}),
             Err(Skip::CommittersFull(3))
         );
+    }
+
+    fn auction() -> CompetitionModel {
+        CompetitionModel::Auction {
+            bid_reveal_blocks: 10,
+            execute_blocks: 20,
+        }
+    }
+
+    fn auction_rules() -> Rules {
+        Rules {
+            models: vec![ModelName::Auction],
+            bid_prices: BTreeMap::from([(
+                "uatom".to_string(),
+                BidPrice {
+                    floor: Uint128::new(300),
+                    per_work_item: "0.5".parse().unwrap(),
+                    ..BidPrice::default()
+                },
+            )]),
+            ..rules()
+        }
+    }
+
+    fn auction_task() -> TaskInfo {
+        TaskInfo {
+            model: auction(),
+            auction: Some(Default::default()),
+            ..task()
+        }
+    }
+
+    #[test]
+    fn an_auction_is_bid_on_at_the_rules_price() {
+        let mut k = kernel();
+        k.global_work_size = vec![64];
+        assert_eq!(
+            decide_with(&auction_rules(), &auction_task(), &k, |_| {}),
+            Ok(Take {
+                offer: None,
+                bid: Some(Uint128::new(300)), // 0.5 x 64 = 32 < floor
+            })
+        );
+        k.global_work_size = vec![1_000];
+        assert_eq!(
+            decide_with(&auction_rules(), &auction_task(), &k, |_| {}),
+            Ok(Take {
+                offer: None,
+                bid: Some(Uint128::new(500)),
+            })
+        );
+        // Not served unless configured.
+        let skip = decide(&auction_task(), &k, |_| {}).unwrap_err();
+        assert_eq!(skip.label(), "model_not_served");
+    }
+
+    #[test]
+    fn an_auction_bid_above_the_budget_is_not_placed() {
+        let mut k = kernel();
+        k.global_work_size = vec![2_002]; // 1001 > the budget of 1000
+        let skip = decide_with(&auction_rules(), &auction_task(), &k, |_| {}).unwrap_err();
+        assert_eq!(
+            skip,
+            Skip::PriceAboveMaximum {
+                bid: Uint128::new(1_001),
+                maximum: Uint128::new(1_000),
+                denom: "uatom".into(),
+            }
+        );
+        assert_eq!(skip.label(), "price_above_maximum");
+        k.global_work_size = vec![2_000];
+        assert!(decide_with(&auction_rules(), &auction_task(), &k, |_| {}).is_ok());
+    }
+
+    #[test]
+    fn a_denom_without_a_bid_rule_bids_its_floor_flat_and_one_without_either_is_skipped() {
+        let mut rules = auction_rules();
+        rules.bid_prices.clear();
+        assert_eq!(
+            decide_with(&rules, &auction_task(), &kernel(), |_| {}),
+            Ok(Take {
+                offer: None,
+                bid: Some(Uint128::new(100)),
+            })
+        );
+        let mut t = auction_task();
+        t.denom = "ustake".into();
+        let skip = decide_with(&rules, &t, &kernel(), |_| {}).unwrap_err();
+        assert_eq!(skip.label(), "denom_not_accepted");
+        // A bid rule alone is enough for an auction (no price floor for the denom).
+        rules
+            .bid_prices
+            .insert("ustake".into(), BidPrice::flat(Uint128::new(7)));
+        assert_eq!(
+            decide_with(&rules, &t, &kernel(), |_| {}).map(|take| take.bid),
+            Ok(Some(Uint128::new(7)))
+        );
+    }
+
+    #[test]
+    fn an_auction_counts_bids_against_its_slots_and_keeps_the_other_checks() {
+        let rules = auction_rules();
+        let mut t = auction_task();
+        t.auction.as_mut().unwrap().bid_count = 5;
+        assert_eq!(
+            decide_with(&rules, &t, &kernel(), |_| {}),
+            Err(Skip::CommittersFull(5))
+        );
+        let t = auction_task();
+        for (edit, label) in [
+            (
+                Box::new(|n: &mut Situation| n.height = 28) as Box<dyn Fn(&mut Situation)>,
+                "deadline_too_close",
+            ),
+            (
+                Box::new(|n: &mut Situation| n.free_stake = Uint128::new(999)),
+                "insufficient_stake",
+            ),
+            (Box::new(|n: &mut Situation| n.in_flight = 2), "at_capacity"),
+        ] {
+            let skip = decide_with(&rules, &t, &kernel(), |n| edit(n)).expect_err(label);
+            assert_eq!(skip.label(), label);
+        }
     }
 }

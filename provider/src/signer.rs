@@ -2,6 +2,11 @@
 //! transaction asks it over a channel; it signs and broadcasts in order, so two tasks never
 //! race for a sequence number. Waiting for inclusion happens in the caller, so a slow block
 //! holds up nobody else's broadcast.
+//!
+//! Gas is simulated and multiplied by the configured adjustment. A message whose cost in its
+//! block may exceed its simulation asks for a larger factor ([`SignerHandle::execute_scaled`]):
+//! an auction's last bid reveal applies the award in the same transaction, and which reveal
+//! comes last in a block is unknown when each is simulated.
 
 use cosmrs::tendermint::Hash;
 use cosmwasm_std::Coin;
@@ -19,6 +24,8 @@ struct Request {
     contract: String,
     msg: serde_json::Value,
     funds: Vec<Coin>,
+    /// Multiplies the configured gas adjustment (1 for most messages).
+    gas_scale: f64,
     reply: oneshot::Sender<opengpu_client::Result<Hash>>,
 }
 
@@ -74,12 +81,33 @@ impl SignerHandle {
         Ok(self.chain.wait_for_tx(hash).await?)
     }
 
+    /// [`SignerHandle::execute`] with `gas_scale` times the configured gas adjustment.
+    pub async fn execute_scaled<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        gas_scale: f64,
+    ) -> Result<TxOutcome, SubmitError> {
+        let hash = self.send(contract, msg, vec![], gas_scale).await?;
+        Ok(self.chain.wait_for_tx(hash).await?)
+    }
+
     /// Broadcasts `msg`; returns once the mempool took it.
     pub async fn broadcast<M: Serialize>(
         &self,
         contract: &str,
         msg: &M,
         funds: Vec<Coin>,
+    ) -> Result<Hash, SubmitError> {
+        self.send(contract, msg, funds, 1.0).await
+    }
+
+    async fn send<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        funds: Vec<Coin>,
+        gas_scale: f64,
     ) -> Result<Hash, SubmitError> {
         let msg = serde_json::to_value(msg).map_err(SubmitError::Encode)?;
         let (reply, answer) = oneshot::channel();
@@ -88,6 +116,7 @@ impl SignerHandle {
                 contract: contract.to_string(),
                 msg,
                 funds,
+                gas_scale,
                 reply,
             })
             .await
@@ -100,7 +129,12 @@ async fn run(mut signer: Signer, chain: ChainClient, mut inbox: mpsc::Receiver<R
     while let Some(request) = inbox.recv().await {
         let address = signer.address();
         let result = match execute_msg(&address, &request.contract, &request.msg, &request.funds) {
-            Ok(any) => signer.broadcast(&chain, vec![any], "").await,
+            Ok(any) if request.gas_scale == 1.0 => signer.broadcast(&chain, vec![any], "").await,
+            // The same node, with a larger gas adjustment for this one transaction.
+            Ok(any) => match scaled(&chain, request.gas_scale) {
+                Ok(scaled) => signer.broadcast(&scaled, vec![any], "").await,
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         if let Err(e) = &result {
@@ -111,4 +145,11 @@ async fn run(mut signer: Signer, chain: ChainClient, mut inbox: mpsc::Receiver<R
         let _ = request.reply.send(result);
     }
     tracing::debug!("all handles dropped; signer stops");
+}
+
+/// A client of `chain`'s node whose gas adjustment is `scale` times `chain`'s.
+fn scaled(chain: &ChainClient, scale: f64) -> opengpu_client::Result<ChainClient> {
+    let mut config = chain.config().clone();
+    config.gas_adjustment *= scale;
+    ChainClient::new(config)
 }

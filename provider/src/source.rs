@@ -3,6 +3,16 @@
 //! is made before the query, so a task published in between shows up in one or both; the
 //! daemon drops duplicates. Nothing published while disconnected is missed: the catch-up
 //! query finds it.
+//!
+//! Auctions move by height as much as by transactions (bids close, reveal and execution
+//! windows end), so the source also follows new blocks: it reports each height, and the
+//! auction events (bid placed or opened, award, default) of the block's transactions, so that
+//! the job following that auction looks at once instead of polling. One `NewBlock`
+//! subscription carries both: a node serves at most `max_subscriptions_per_client` (5 by
+//! default) per connection and silently ignores any beyond (CometBFT answers with an error
+//! the client library does not surface), so the source holds exactly five: four task events
+//! and new blocks. A block subscription that fails is dropped with a warning, not the session:
+//! jobs then fall back to a faster poll.
 
 use std::time::Duration;
 
@@ -10,14 +20,15 @@ use futures::stream::{SelectAll, StreamExt};
 use opengpu_client::events::{typed_events, TxEvent};
 use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
 use opengpu_types::events::{
-    ContractEvent, TaskCancelled, TaskExpired, TaskPublished, TaskSettled,
+    AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ContractEvent, TaskCancelled,
+    TaskExpired, TaskPublished, TaskSettled,
 };
 use opengpu_types::market::{TaskFilter, TaskStatus};
 use opengpu_types::TaskId;
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::event::{Event, EventData};
 use tendermint_rpc::query::{EventType, Query};
-use tendermint_rpc::{SubscriptionClient, WebSocketClient};
+use tendermint_rpc::{Subscription, SubscriptionClient, WebSocketClient};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +48,14 @@ pub enum SourceEvent {
     Ended { task_id: TaskId, status: TaskStatus },
     /// A catch-up finished: every task open at `height` has been reported.
     CaughtUp { open_tasks: usize },
+    /// An auction moved: a bid was placed or opened, the task was awarded (`awardee` is set)
+    /// or its awardee defaulted.
+    Auction {
+        task_id: TaskId,
+        awardee: Option<String>,
+    },
+    /// A new block at this height.
+    Block(u64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +126,14 @@ impl EventSource {
                 .and_eq(format!("{kind}._contract_address"), market.clone());
             streams.push(client.subscribe(query).await?);
         }
-        tracing::info!(url = %self.websocket_url, "subscribed to market events");
+        let mut blocks = match client.subscribe(Query::from(EventType::NewBlock)).await {
+            Ok(blocks) => Some(blocks),
+            Err(e) => {
+                tracing::warn!(error = %e, "no block subscription: auction jobs poll for heights");
+                None
+            }
+        };
+        tracing::info!(url = %self.websocket_url, "subscribed to market events and new blocks");
 
         let open_tasks = self.catch_up(out).await?;
         if out
@@ -131,6 +157,20 @@ impl EventSource {
                     }
                     Some(Err(e)) => anyhow::bail!("subscription error: {e}"),
                     None => anyhow::bail!("subscriptions closed"),
+                },
+                block = next_block(&mut blocks) => match block {
+                    Some(Ok(event)) => {
+                        for reported in self.read_block(&event) {
+                            if out.send(reported).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "block subscription failed: auction jobs poll for heights");
+                        blocks = None;
+                    }
+                    None => blocks = None,
                 },
                 ended = &mut driver => {
                     let reason = match ended {
@@ -179,6 +219,42 @@ impl EventSource {
     }
 }
 
+/// The next new-block event, or never when there is no block subscription.
+async fn next_block(
+    blocks: &mut Option<Subscription>,
+) -> Option<Result<Event, tendermint_rpc::Error>> {
+    match blocks {
+        Some(blocks) => blocks.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl EventSource {
+    /// A new block: the auction events of its successful transactions, then its height (so
+    /// that a job woken by the height sees the block's events already reported).
+    fn read_block(&self, event: &Event) -> Vec<SourceEvent> {
+        let EventData::NewBlock {
+            block: Some(block),
+            result_finalize_block,
+            ..
+        } = &event.data
+        else {
+            return Vec::new();
+        };
+        let mut reported: Vec<SourceEvent> = result_finalize_block
+            .iter()
+            .flat_map(|result| result.tx_results.iter())
+            .filter(|tx| tx.code.is_ok())
+            .flat_map(|tx| {
+                let events: Vec<TxEvent> = tx.events.iter().map(TxEvent::from).collect();
+                read_auction_events(&events, &self.contracts.task_market)
+            })
+            .collect();
+        reported.push(SourceEvent::Block(block.header.height.value()));
+        reported
+    }
+}
+
 /// The market's task events among one transaction's events, in order.
 pub fn read_market_events(events: &[TxEvent], market: &str) -> Vec<SourceEvent> {
     let mut reported = Vec::new();
@@ -211,6 +287,35 @@ pub fn read_market_events(events: &[TxEvent], market: &str) -> Vec<SourceEvent> 
             .iter()
             .for_each(|e| ended(e.task_id, TaskStatus::Cancelled)),
         Err(e) => log("task_cancelled", &e),
+    }
+    reported
+}
+
+/// The market's auction events among one transaction's events, in order of kind.
+pub fn read_auction_events(events: &[TxEvent], market: &str) -> Vec<SourceEvent> {
+    let mut reported = Vec::new();
+    let market = Some(market);
+    let log = |kind: &str, e: &dyn std::fmt::Display| {
+        tracing::warn!(event = kind, error = %e, "unreadable market event ignored");
+    };
+    let mut moved = |task_id, awardee| reported.push(SourceEvent::Auction { task_id, awardee });
+    match typed_events::<BidPlaced>(events, market) {
+        Ok(list) => list.iter().for_each(|e| moved(e.task_id, None)),
+        Err(e) => log("bid_placed", &e),
+    }
+    match typed_events::<BidRevealed>(events, market) {
+        Ok(list) => list.iter().for_each(|e| moved(e.task_id, None)),
+        Err(e) => log("bid_revealed", &e),
+    }
+    match typed_events::<AuctionDefaulted>(events, market) {
+        Ok(list) => list.iter().for_each(|e| moved(e.task_id, None)),
+        Err(e) => log("auction_defaulted", &e),
+    }
+    match typed_events::<AuctionAwarded>(events, market) {
+        Ok(list) => list
+            .into_iter()
+            .for_each(|e| moved(e.task_id, Some(e.provider))),
+        Err(e) => log("auction_awarded", &e),
     }
     reported
 }
@@ -263,6 +368,48 @@ mod tests {
                 SourceEvent::Ended {
                     task_id: 3,
                     status: TaskStatus::Settled
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn auction_events_are_reported_with_the_awardee() {
+        let revealed = [
+            ("task_id", "9"),
+            ("provider", "wasm1p"),
+            ("price", "300"),
+            ("valid", "true"),
+        ];
+        let awarded = [
+            ("task_id", "9"),
+            ("provider", "wasm1p"),
+            ("bid", "300"),
+            ("price", "500"),
+            ("execute_deadline", "140"),
+            ("round", "0"),
+        ];
+        let placed = [("task_id", "9"), ("provider", "wasm1q"), ("seq", "1")];
+        let events = vec![
+            event("wasm-bid_revealed", "wasm1market", &revealed),
+            event("wasm-auction_awarded", "wasm1market", &awarded),
+            event("wasm-auction_awarded", "wasm1impostor", &awarded),
+            event("wasm-bid_placed", "wasm1market", &placed),
+        ];
+        assert_eq!(
+            read_auction_events(&events, "wasm1market"),
+            vec![
+                SourceEvent::Auction {
+                    task_id: 9,
+                    awardee: None
+                },
+                SourceEvent::Auction {
+                    task_id: 9,
+                    awardee: None
+                },
+                SourceEvent::Auction {
+                    task_id: 9,
+                    awardee: Some("wasm1p".into())
                 },
             ]
         );

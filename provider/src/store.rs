@@ -1,4 +1,4 @@
-//! Reveal plans on disk. A plan (outputs, salt, offer) is written before its commit is
+//! Reveal plans and sealed bids on disk. A plan (outputs, salt, offer) is written before its commit is
 //! broadcast and removed once the reveal is in a block or the task ended, so a provider that
 //! restarts between commit and reveal still reveals and keeps its collateral.
 //!
@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use cosmwasm_std::{Binary, HexBinary, Uint128};
+use opengpu_client::bid::SealedBid;
 use opengpu_types::commitment::{commitment, outputs_digest};
 use opengpu_types::TaskId;
 use serde::{Deserialize, Serialize};
@@ -166,6 +167,64 @@ impl PlanStore {
     }
 }
 
+/// Sealed auction bids on disk, under `<state_dir>/bids/`, in the client library's format and
+/// naming (`opengpu_client::bid::SealedBid`, the one bid recipe the CLI uses too). A bid is
+/// saved before it is sent, since only its salt opens it, and removed once it is opened or its
+/// auction is over; a daemon restarted in between opens it from here.
+#[derive(Clone, Debug)]
+pub struct BidStore {
+    dir: PathBuf,
+}
+
+impl BidStore {
+    pub fn open(state_dir: &Path) -> std::io::Result<BidStore> {
+        let dir = state_dir.join("bids");
+        std::fs::create_dir_all(&dir)?;
+        Ok(BidStore { dir })
+    }
+
+    pub fn path(&self, task_id: TaskId, bidder: &str) -> PathBuf {
+        SealedBid::path(&self.dir, task_id, bidder)
+    }
+
+    /// Writes `bid` (temporary file, then rename) before it goes out.
+    pub fn save(&self, bid: &SealedBid) -> opengpu_client::Result<PathBuf> {
+        bid.save(&self.dir)
+    }
+
+    pub fn load(&self, task_id: TaskId, bidder: &str) -> opengpu_client::Result<Option<SealedBid>> {
+        SealedBid::load(&self.dir, task_id, bidder)
+    }
+
+    pub fn remove(&self, task_id: TaskId, bidder: &str) {
+        if let Err(e) = SealedBid::remove(&self.dir, task_id, bidder) {
+            tracing::warn!(task_id, error = %e, "cannot remove a saved bid");
+        }
+    }
+
+    /// Task ids of `bidder`'s saved bids, oldest task first.
+    pub fn pending(&self, bidder: &str) -> std::io::Result<Vec<TaskId>> {
+        let mut ids = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            // `bid-<task>-<bidder>.json`: read the id, then let the library's own naming say
+            // whether the file is this bidder's.
+            let id = name
+                .strip_prefix("bid-")
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(id, _)| id.parse::<TaskId>().ok());
+            if let Some(id) = id {
+                if self.path(id, bidder) == path {
+                    ids.push(id);
+                }
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +304,27 @@ mod tests {
         });
         std::fs::write(store.path(9), bare.to_string()).unwrap();
         assert_eq!(store.load(9).unwrap().expect("current format").offer, None);
+    }
+
+    #[test]
+    fn saved_bids_are_listed_per_bidder_until_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BidStore::open(dir.path()).unwrap();
+        let mine = SealedBid::new(12, "wasm1me", Uint128::new(300));
+        store.save(&mine).unwrap();
+        store
+            .save(&SealedBid::new(3, "wasm1me", Uint128::new(5)))
+            .unwrap();
+        store
+            .save(&SealedBid::new(4, "wasm1other", Uint128::new(5)))
+            .unwrap();
+        std::fs::write(dir.path().join("bids").join("bid-x-wasm1me.json"), "{}").unwrap();
+        assert_eq!(store.pending("wasm1me").unwrap(), vec![3, 12]);
+        assert_eq!(store.pending("wasm1other").unwrap(), vec![4]);
+        assert_eq!(store.load(12, "wasm1me").unwrap(), Some(mine));
+        store.remove(12, "wasm1me");
+        store.remove(12, "wasm1me"); // already gone: not an error
+        assert_eq!(store.pending("wasm1me").unwrap(), vec![3]);
+        assert_eq!(store.load(12, "wasm1me").unwrap(), None);
     }
 }

@@ -32,8 +32,9 @@ pub const MAX_AUCTION_WINDOW_BLOCKS: u64 = 100_000;
 /// The `opengpu` CLI's default bidding window (the task's deadline), in blocks: long enough
 /// for daemons that see the task a block or two late to bid.
 pub const DEFAULT_BID_BLOCKS: u64 = 10;
-/// The CLI's default bid-reveal window.
-pub const DEFAULT_BID_REVEAL_BLOCKS: u64 = 5;
+/// The CLI's default bid-reveal window: two seconds of the localnet's 200 ms blocks, a minute
+/// of a 6 s public chain.
+pub const DEFAULT_BID_REVEAL_BLOCKS: u64 = 10;
 /// The CLI's default execution window: a kernel's run, the commit and the reveal.
 pub const DEFAULT_EXECUTE_BLOCKS: u64 = 50;
 

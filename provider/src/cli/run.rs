@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 use crate::policy::Rules;
 use crate::signer::SignerHandle;
 use crate::source::EventSource;
-use crate::store::PlanStore;
+use crate::store::{BidStore, PlanStore};
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -73,8 +73,10 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         backend: Arc::new(backend),
         metrics: metrics.clone(),
         store: PlanStore::open(&executor.state_dir)?,
+        bids: BidStore::open(&executor.state_dir)?,
         exec_slots: Semaphore::new(workers),
         reservations: Reservations::default(),
+        heights: Default::default(),
     });
     tracing::info!(
         provider = %address,
@@ -103,6 +105,7 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
             deadline_margin_blocks: config.policy.deadline_margin_blocks,
             max_in_flight: workers + config.policy.max_queued_tasks,
             accept_unverified: config.policy.accept_unverified,
+            bid_prices: config.policy.auction.bid_price.clone(),
         },
         shared,
         shutdown_grace: args.shutdown_grace,

@@ -135,7 +135,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "N", conflicts_with = "deadline_blocks")]
     bid_blocks: Option<u64>,
     /// Auction: blocks after bidding closes during which bidders open their bids (1 to
-    /// 100000) [default: 5]
+    /// 100000) [default: 10]
     #[arg(long, value_name = "N")]
     bid_reveal_blocks: Option<u64>,
     /// Auction: blocks the winner has from its award to commit and reveal its result, and
@@ -710,7 +710,7 @@ mod tests {
             model(no_auction()).unwrap(),
             auction(DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS)
         );
-        assert_eq!((DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS), (5, 50));
+        assert_eq!((DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS), (10, 50));
         assert_eq!(model(flags(Some(3), Some(40))).unwrap(), auction(3, 40));
         assert_eq!(model(flags(None, Some(2))).unwrap(), auction(5, 2));
         let err = |f| model(f).unwrap_err().to_string();
