@@ -19,6 +19,7 @@ mod localnet;
 mod steps;
 mod vector_add;
 
+mod auction;
 mod bad_input;
 mod first_response;
 mod manual_confirmation;
