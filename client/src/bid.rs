@@ -71,7 +71,8 @@ impl SealedBid {
         dir.join(format!("bid-{task_id}-{bidder}.json"))
     }
 
-    /// Writes the bid under `dir` (created if missing), atomically (write, then rename).
+    /// Writes the bid under `dir` (created if missing), durably and atomically (temporary
+    /// file, fsync, rename): a bid whose salt is lost is forfeited.
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         let path = Self::path(dir, self.task_id, &self.bidder);
         let io = |source| Error::Io {
@@ -84,7 +85,9 @@ impl SealedBid {
             context: "encoding a bid".into(),
             source,
         })?;
-        std::fs::write(&tmp, json).map_err(io)?;
+        let mut file = std::fs::File::create(&tmp).map_err(io)?;
+        std::io::Write::write_all(&mut file, &json).map_err(io)?;
+        file.sync_all().map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         Ok(path)
     }
@@ -105,6 +108,36 @@ impl SealedBid {
                 source,
             }),
         }
+    }
+
+    /// Task ids of `bidder`'s bids kept under `dir`, oldest task first (a missing `dir` has
+    /// none).
+    pub fn pending(dir: &Path, bidder: &str) -> Result<Vec<TaskId>> {
+        let io = |source| Error::Io {
+            context: format!("listing bids in {}", dir.display()),
+            source,
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(io(e)),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(io)?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            // `bid-<task>-<bidder>.json`: read the id, then let `path` say whether the file
+            // is this bidder's.
+            let id = name
+                .strip_prefix("bid-")
+                .and_then(|rest| rest.split_once('-'))
+                .and_then(|(id, _)| id.parse::<TaskId>().ok());
+            if let Some(id) = id.filter(|id| Self::path(dir, *id, bidder) == path) {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     /// Deletes the kept bid once it no longer matters (opened, or the auction closed).

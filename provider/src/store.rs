@@ -203,25 +203,8 @@ impl BidStore {
     }
 
     /// Task ids of `bidder`'s saved bids, oldest task first.
-    pub fn pending(&self, bidder: &str) -> std::io::Result<Vec<TaskId>> {
-        let mut ids = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let path = entry?.path();
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            // `bid-<task>-<bidder>.json`: read the id, then let the library's own naming say
-            // whether the file is this bidder's.
-            let id = name
-                .strip_prefix("bid-")
-                .and_then(|rest| rest.split_once('-'))
-                .and_then(|(id, _)| id.parse::<TaskId>().ok());
-            if let Some(id) = id {
-                if self.path(id, bidder) == path {
-                    ids.push(id);
-                }
-            }
-        }
-        ids.sort_unstable();
-        Ok(ids)
+    pub fn pending(&self, bidder: &str) -> opengpu_client::Result<Vec<TaskId>> {
+        SealedBid::pending(&self.dir, bidder)
     }
 }
 

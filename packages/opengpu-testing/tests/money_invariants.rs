@@ -3,13 +3,14 @@
 //! any funds.
 //!
 //! The sequences drive every competition model (First Response, Manual Confirmation with sealed
-//! offers whose price is inside the commitment, Consensus with 2 to 4 replicas, exact or within
-//! a float tolerance) under every verification policy (unverified, a correct or a lying
+//! offers whose price is inside the commitment, Consensus with 2 to 4 replicas, exact or within a
+//! float tolerance, and the sealed-bid second-price auction, whose steps and oracle live in
+//! `money_invariants/auction.rs`) under every verification policy (unverified, a correct or a lying
 //! reference hash, Freivalds on a matrix product), with right, wrong, near-equal and malformed
-//! answers, payout addresses changed at any time (to a cold wallet that may refuse payments, or
-//! to a module account that always does), a fee collector that may refuse, claims withdrawn to
-//! any recipient, the owner changing the fee, and the providers bonding, unbonding, claiming,
-//! pausing and leaving. One provider is also a client, so it commits to its own tasks.
+//! answers, payout addresses changed at any time (to a cold wallet that may refuse payments, or to
+//! a module account that always does), a fee collector that may refuse, claims withdrawn to any
+//! recipient, the owner changing the fee, and the providers bonding, unbonding, claiming, pausing
+//! and leaving. One provider is also a client, so it commits to its own tasks.
 //!
 //! After every step the invariants are checked on the chain's state, and the step is held to an
 //! exact ledger: a refused action changes nothing at all (a refused transaction is rolled back
@@ -24,8 +25,9 @@
 //! answers the providers revealed.
 //!
 //! Besides single actions, a sequence has bursts that focus on one task (every provider
-//! commits, every commitment is revealed, or a whole round from publish to reveals), so that
-//! Consensus tasks fill up and their tallies run. Each property prints how many random actions
+//! commits, every commitment is revealed, a whole round from publish to reveals, or an auction
+//! from publish to its bid reveals), so that Consensus tasks fill up and their tallies run, and
+//! auctions are awarded, handed over and settled. Each property prints how many random actions
 //! and checked steps it ran, and what they reached (`cargo test -- --nocapture`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +50,12 @@ use opengpu_types::verification::VerificationPolicy;
 use opengpu_types::TaskId;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+
+#[path = "money_invariants/auction.rs"]
+mod auction;
+
+use auction::AuctionAction;
+use opengpu_types::auction::BidInfo;
 
 const CLIENTS: usize = 3;
 /// Registered providers: three of their own, and client 0, which takes tasks too.
@@ -111,9 +119,19 @@ enum Seen {
     Forfeited,
     ClaimCredited,
     ClaimWithdrawn,
+    SettledAuction,
+    SettledAfterHandover,
+    AuctionExpired,
+    Award,
+    Handover,
+    Defaulted,
+    RefusedDelivery,
+    Skipped,
+    VoidBid,
+    ForfeitedBid,
 }
 
-const SEEN_NAMES: [&str; 14] = [
+const SEEN_NAMES: [&str; 24] = [
     "accepted",
     "refused",
     "settled first_response",
@@ -128,9 +146,19 @@ const SEEN_NAMES: [&str; 14] = [
     "forfeited",
     "claims credited",
     "claims withdrawn",
+    "settled auction",
+    "auctions settled after a hand-over",
+    "expired auction",
+    "auction awards",
+    "hand-overs to a next bidder",
+    "defaulted awardees",
+    "refused deliveries",
+    "skipped bidders",
+    "void bids",
+    "forfeited bids",
 ];
 
-static SEEN: [AtomicUsize; 14] = [const { AtomicUsize::new(0) }; 14];
+static SEEN: [AtomicUsize; 24] = [const { AtomicUsize::new(0) }; 24];
 
 fn seen(what: Seen) {
     SEEN[what as usize].fetch_add(1, Ordering::Relaxed);
@@ -227,8 +255,12 @@ enum Action {
         prices: Vec<u128>,
     },
     /// Moves the chain to the next height where a phase of a live task ends: past a commit
-    /// deadline (sealed reveals open), a reveal phase or a confirm window.
+    /// deadline (sealed reveals open), a reveal phase or a confirm window; for an auction, past
+    /// its bidding, its bid reveals or its awardee's execution window.
     NextPhase,
+    /// Bids, bid reveals, `Advance`, the awardee's work, bidders leaving the line, and whole
+    /// auctions: see `auction.rs`.
+    Auction(AuctionAction),
 }
 
 /// A task: mostly one not yet final (`live`), so that actions on it may succeed; or any.
@@ -260,6 +292,13 @@ enum ModelPick {
         replicas: u32,
         quorum: u32,
         tolerant: bool,
+    },
+    /// An auction; `heavy` multiplies the collateral by `auction::HEAVY`, so that a bidder
+    /// can be short of free stake for it and still be eligible.
+    Auction {
+        bid_reveal_blocks: u64,
+        execute_blocks: u64,
+        heavy: bool,
     },
 }
 
@@ -345,13 +384,14 @@ fn registry_op() -> impl Strategy<Value = RegistryOp> {
 }
 
 fn model_pick() -> impl Strategy<Value = ModelPick> {
-    model_pick_weighted(2, 2, 3)
+    model_pick_weighted(2, 2, 3, 2)
 }
 
 fn model_pick_weighted(
     first: u32,
     manual: u32,
     consensus: u32,
+    auction: u32,
 ) -> impl Strategy<Value = ModelPick> {
     let agreeing = (
         prop_oneof![Just((2u32, 2u32)), Just((3, 2)), Just((3, 3)), Just((4, 3))],
@@ -366,6 +406,7 @@ fn model_pick_weighted(
         first => Just(ModelPick::FirstResponse),
         manual => Just(ModelPick::Manual),
         consensus => agreeing,
+        auction => auction::model(),
     ]
 }
 
@@ -470,8 +511,9 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (task_pick(), agreeing_seeds(), prop::collection::vec(self::price(), PROVIDERS))
             .prop_map(|(task, seeds, prices)| Action::CommitAll { task, seeds, prices }),
         3 => task_pick().prop_map(|task| Action::RevealAll { task }),
+        12 => auction::action().prop_map(Action::Auction),
         2 => (
-            publish_with(model_pick_weighted(1, 1, 3)),
+            publish_with(model_pick_weighted(1, 1, 3, 0)),
             agreeing_seeds(),
             prop::collection::vec(self::price(), PROVIDERS),
         )
@@ -486,6 +528,8 @@ struct Snapshot {
     balances: BTreeMap<(Addr, String), u128>,
     tasks: BTreeMap<TaskId, TaskInfo>,
     commitments: BTreeMap<(TaskId, u32), CommitmentInfo>,
+    /// Auctions' bids, read like commitments.
+    bids: BTreeMap<(TaskId, u32), BidInfo>,
     stakes: BTreeMap<Addr, StakeResponse>,
     totals: TotalsResponse,
     /// Claims of every account that may hold one (see `Harness::claimants`), nonzero only.
@@ -527,6 +571,8 @@ struct Harness {
     steps: usize,
     /// The claim a `WithdrawClaim` step took: (owner, denom, recipient).
     withdrawn: Option<(Addr, String, Addr)>,
+    /// The harness's own record of the auctions' bids.
+    auction: auction::Model,
 }
 
 impl Harness {
@@ -578,6 +624,7 @@ impl Harness {
             last: None,
             steps: 0,
             withdrawn: None,
+            auction: auction::Model::default(),
         };
         harness.assert_bank_scan_matches_queries();
         // Everything that exists now (the clients' and providers' funds, the owner's gas
@@ -712,6 +759,16 @@ impl Harness {
         self.kernels.get(&task_id).copied().unwrap_or(Kernel::Add)
     }
 
+    /// Records an accepted commitment, to be revealed later.
+    fn committed(&mut self, provider: usize, id: TaskId, what: Committed) {
+        // A payout the bank may refuse makes the provider a possible claim owner.
+        let payout = &self.payouts[provider];
+        if *payout == self.cold || *payout == self.module {
+            self.claimants.insert(self.providers[provider].clone());
+        }
+        self.unrevealed.insert((provider, id), what);
+    }
+
     /// The state now. Tasks already final in `previous`, and their commitments, are carried
     /// over from it rather than re-read, which would dominate the run time; each case ends by
     /// checking them against the chain (`finish`).
@@ -738,12 +795,21 @@ impl Harness {
             }
         };
         let mut commitments = BTreeMap::new();
-        for &id in tasks.keys() {
+        let mut bids = BTreeMap::new();
+        for (&id, task) in &tasks {
+            let auction = task.model.is_auction();
             match previous.filter(|p| p.tasks.get(&id).is_some_and(|t| t.status.is_final())) {
                 Some(previous) => {
-                    commitments.extend(task_commitments(previous, id).map(|(k, c)| (*k, c.clone())))
+                    commitments
+                        .extend(task_commitments(previous, id).map(|(k, c)| (*k, c.clone())));
+                    bids.extend(auction::task_bids(previous, id).map(|b| ((id, b.seq), b.clone())));
                 }
-                None => commitments.extend(s.commitments(id).into_iter().map(|c| ((id, c.seq), c))),
+                None => {
+                    commitments.extend(s.commitments(id).into_iter().map(|c| ((id, c.seq), c)));
+                    if auction {
+                        bids.extend(s.bids(id).into_iter().map(|b| ((id, b.seq), b)));
+                    }
+                }
             }
         }
         let stakes = s
@@ -771,6 +837,7 @@ impl Harness {
             balances: bank_balances(s),
             tasks,
             commitments,
+            bids,
             stakes,
             totals: s.vault_totals(),
             claims,
@@ -842,6 +909,14 @@ impl Harness {
                             },
                         ),
                     },
+                    ModelPick::Auction {
+                        bid_reveal_blocks,
+                        execute_blocks,
+                        ..
+                    } => CompetitionModel::Auction {
+                        bid_reveal_blocks,
+                        execute_blocks,
+                    },
                 };
                 let spec = TaskSpec {
                     kernel: match kernel {
@@ -850,7 +925,11 @@ impl Harness {
                     },
                     model,
                     budget: Some(coin(p.budget, self.suite.denoms[p.denom].as_str())),
-                    collateral: p.collateral.into(),
+                    collateral: match p.model {
+                        ModelPick::Auction { heavy: true, .. } => p.collateral * auction::HEAVY,
+                        _ => p.collateral,
+                    }
+                    .into(),
                     deadline_blocks: p.deadline,
                     verification,
                     ..TaskSpec::default()
@@ -897,12 +976,7 @@ impl Harness {
                 };
                 let outputs = self.answers[&(self.kernel_of(id), seed)].clone();
                 self.suite.commit_offer(&addr, id, &outputs, price)?;
-                // A payout the bank may refuse makes the provider a possible claim owner.
-                let payout = &self.payouts[provider];
-                if *payout == self.cold || *payout == self.module {
-                    self.claimants.insert(addr.clone());
-                }
-                self.unrevealed.insert((provider, id), (seed, price));
+                self.committed(provider, id, (seed, price));
             }
             Action::Reveal {
                 ref pick,
@@ -977,6 +1051,8 @@ impl Harness {
                 let id = self.pick_task(task, before);
                 let sender = self.sender(sender, id);
                 self.suite.expire(&sender, id)?;
+                // On an auction, `Expire` is `Advance`.
+                self.auction.touched = Some(id);
             }
             Action::WithdrawClaim {
                 ref pick,
@@ -1064,19 +1140,14 @@ impl Harness {
             Action::CommitAll { .. } | Action::RevealAll { .. } | Action::Round { .. } => {
                 unreachable!("`play` runs bursts as single steps")
             }
+            Action::Auction(ref action) => self.execute_auction(action, before)?,
             Action::NextPhase => {
                 let height = self.suite.height();
                 let next = before
                     .tasks
                     .values()
                     .filter(|t| !t.status.is_final())
-                    .flat_map(|t| {
-                        [
-                            t.deadline_height,
-                            t.reveals_close_height(),
-                            t.confirm_deadline_height(),
-                        ]
-                    })
+                    .flat_map(auction::phase_ends)
                     .map(|end| end + 1)
                     .filter(|&after_end| after_end > height)
                     .min();
@@ -1183,6 +1254,7 @@ impl Harness {
                 let _ = self.step(&Action::AdvanceBlocks(wait));
                 self.play(&Action::RevealAll { task });
             }
+            Action::Auction(action) => self.play_auction(action),
             _ => {
                 let _ = self.step(action);
             }
@@ -1197,6 +1269,7 @@ impl Harness {
             None => self.snapshot(None),
         };
         self.withdrawn = None;
+        self.auction.touched = None;
         let result = self.execute(action, &before);
         // A refused transaction is rolled back whole, and moving the chain or telling the bank
         // whom to refuse changes nothing the snapshot holds: such a step's state is the state
@@ -1232,10 +1305,19 @@ impl Harness {
         assert_final_tasks_frozen(&before, &after);
         self.assert_commitments_consistent(&before, &after);
         self.assert_locked_matches_open_commitments(&after);
-        // Modelled picks only name live tasks.
+        self.assert_auction_step(&before, &after, result.is_ok());
+        // Modelled picks only name live tasks, and commitments still to be revealed (an
+        // auction's failed awardee loses its commitment at the hand-over).
         let live = |id: &TaskId| !after.tasks[id].status.is_final();
-        self.unrevealed.retain(|(_, id), _| live(id));
+        let still_committed = |provider: usize, id: TaskId| {
+            task_commitments(&after, id).any(|(_, c)| {
+                c.provider == self.providers[provider] && c.state == CommitmentState::Committed {}
+            })
+        };
+        self.unrevealed
+            .retain(|&(provider, id), _| live(&id) && still_committed(provider, id));
         self.revealed.retain(|(_, id), _| live(id));
+        self.auction.forget_closed(|id| live(id));
         self.last = Some(after);
         result
     }
@@ -1270,6 +1352,15 @@ impl Harness {
                 {
                     seen(Seen::ConsensusNoQuorum)
                 }
+                (TaskStatus::Settled, CompetitionModel::Auction { .. }) => {
+                    seen(Seen::SettledAuction);
+                    if task.auction.as_ref().is_some_and(|a| a.handovers > 0) {
+                        seen(Seen::SettledAfterHandover);
+                    }
+                }
+                (TaskStatus::Expired, CompetitionModel::Auction { .. }) => {
+                    seen(Seen::AuctionExpired)
+                }
                 (TaskStatus::Expired, _) => seen(Seen::Expired),
                 (TaskStatus::Cancelled, _) => seen(Seen::Cancelled),
                 _ => {}
@@ -1299,12 +1390,14 @@ impl Harness {
         if result.is_ok() && self.withdrawn.is_some() {
             seen(Seen::ClaimWithdrawn);
         }
+        auction::count_bids(before, after);
     }
 
     /// The money invariants, on the snapshot: the market holds exactly the escrow of unfinished
-    /// tasks plus the claims it owes, per denom; the vault holds exactly bonded + unbonding,
-    /// the sum over stakers; nobody has more locked than bonded; the total of every denom is
-    /// what was minted.
+    /// tasks plus the claims it owes, per denom, plus in the stake denom the collateral held from
+    /// auctions' failed awardees (`auction::held`); the vault holds exactly bonded + unbonding, the
+    /// sum over stakers; nobody has more locked than bonded; the total of every denom is what was
+    /// minted.
     fn assert_invariants(&self, snap: &Snapshot) {
         let s = &self.suite;
         for denom in &s.denoms {
@@ -1315,11 +1408,17 @@ impl Harness {
                 .map(|t| t.budget.u128())
                 .sum();
             let owed = snap.claim_totals.get(denom).copied().unwrap_or_default();
+            let collateral = if denom == STAKE_DENOM {
+                auction::held(snap)
+            } else {
+                0
+            };
             let held = balance(&snap.balances, &s.market, denom);
             assert_eq!(
                 held,
-                escrowed + owed,
-                "market holds {held}{denom}, escrow {escrowed} + claims {owed}"
+                escrowed + owed + collateral,
+                "market holds {held}{denom}, escrow {escrowed} + claims {owed} + auction \
+                 collateral {collateral}"
             );
             let known: u128 = snap
                 .claims
@@ -1415,6 +1514,10 @@ impl Harness {
                 continue;
             }
             let task = &after.tasks[&entry.task_id];
+            if task.model.is_auction() {
+                // An auction's collateral is its bid's, followed by `auction_ledger`.
+                continue;
+            }
             let collateral = entry.collateral.u128();
             match entry.state {
                 CommitmentState::Outvoted {} => {
@@ -1455,6 +1558,7 @@ impl Harness {
             }
             _ => {}
         }
+        self.auction_ledger(before, after, &mut ledger);
         ledger
     }
 
@@ -1577,10 +1681,7 @@ impl Harness {
                     "task {id}: the tally paid others than the agreeing group"
                 );
             }
-            CompetitionModel::Auction { .. } => {
-                assert_eq!(winners, 1, "task {id}: one awardee is paid");
-                assert!(s.price <= task.budget, "task {id}: paid above the maximum");
-            }
+            CompetitionModel::Auction { .. } => self.assert_auction_settlement(task, s, after),
         }
         s
     }
@@ -1618,13 +1719,18 @@ impl Harness {
     }
 
     /// A provider's locked stake is exactly the collateral of its commitments still at stake:
-    /// committed or revealed, in a task not yet final.
+    /// committed or revealed, in a task not yet final; in an auction, of its bids still at
+    /// stake instead (see `auction::bids_at_stake`).
     fn assert_locked_matches_open_commitments(&self, after: &Snapshot) {
         for provider in &self.providers {
             let at_stake: u128 = after
                 .commitments
                 .values()
-                .filter(|c| c.provider == *provider && !after.tasks[&c.task_id].status.is_final())
+                .filter(|c| c.provider == *provider)
+                .filter(|c| {
+                    let task = &after.tasks[&c.task_id];
+                    !task.status.is_final() && !task.model.is_auction()
+                })
                 .filter(|c| {
                     matches!(
                         c.state,
@@ -1632,40 +1738,61 @@ impl Harness {
                     )
                 })
                 .map(|c| c.collateral.u128())
-                .sum();
+                .sum::<u128>()
+                + auction::bids_at_stake(after, provider);
             assert_eq!(
                 after.stakes[provider].locked.u128(),
                 at_stake,
-                "{provider}'s locked stake differs from the collateral of its open commitments"
+                "{provider}'s locked stake differs from the collateral of its open commitments \
+                 and bids"
             );
         }
     }
 
     /// Past every window, each unfinished task is closed by finalize or by expire: exactly one,
-    /// whoever refuses payments. Then every claim is withdrawn.
+    /// whoever refuses payments. An auction takes one expire (its `Advance`) per award or
+    /// hand-over, each after the awardee's window, at most one per bid and one to close. Then
+    /// every claim is withdrawn.
     fn drive_every_task_to_final(&mut self) {
         self.step(&Action::AdvanceBlocks(PAST_ALL_WINDOWS)).unwrap();
         for index in 0..self.tasks.len() {
             let id = self.tasks[index];
-            if self.suite.task(id).status.is_final() {
-                continue;
-            }
             let task = TaskPick {
                 live: false,
                 k: index,
             };
-            let finalized = self.step(&Action::Finalize {
-                sender: STRANGER,
-                task,
-            });
-            let expired = self.step(&Action::Expire {
-                sender: STRANGER,
-                task,
-            });
-            assert!(
-                finalized.is_ok() != expired.is_ok(),
-                "task {id}: exactly one of finalize ({finalized:?}) and expire ({expired:?}) must succeed"
-            );
+            for round in 0.. {
+                let info = self.suite.task(id);
+                if info.status.is_final() {
+                    break;
+                }
+                let awarded = info.auction.as_ref().and_then(|a| a.award.as_ref());
+                if let Some(award) = awarded {
+                    let height = self.suite.height();
+                    let wait = (award.execute_deadline + 1).saturating_sub(height);
+                    self.step(&Action::AdvanceBlocks(wait.max(1))).unwrap();
+                }
+                assert!(
+                    round == 0 || (info.model.is_auction() && round <= info.max_committers + 1),
+                    "task {id} is still {} after {round} rounds of finalize and expire",
+                    info.status
+                );
+                let finalized = self.step(&Action::Finalize {
+                    sender: STRANGER,
+                    task,
+                });
+                let expired = self.step(&Action::Expire {
+                    sender: STRANGER,
+                    task,
+                });
+                assert!(
+                    finalized.is_ok() != expired.is_ok(),
+                    "task {id}: exactly one of finalize ({finalized:?}) and expire ({expired:?}) must succeed"
+                );
+                if !info.model.is_auction() {
+                    break;
+                }
+            }
         }
         // The market now holds claims only; each owner takes its own to the treasury.
         while !self.last.as_ref().unwrap().claims.is_empty() {
@@ -1720,6 +1847,10 @@ impl Harness {
             assert!(
                 chain.commitments == last.commitments,
                 "a commitment of a final task changed after it closed"
+            );
+            assert!(
+                chain.bids == last.bids,
+                "a bid of a final auction changed after it closed"
             );
         }
     }
@@ -1949,6 +2080,7 @@ fn assert_unchanged(before: &Snapshot, after: &Snapshot, what: &str) {
         before.commitments == after.commitments,
         "{what} changed a commitment"
     );
+    assert!(before.bids == after.bids, "{what} changed a bid");
     assert!(before.stakes == after.stakes, "{what} changed a stake");
 }
 
