@@ -710,9 +710,15 @@ mod tests {
             model(no_auction()).unwrap(),
             auction(DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS)
         );
-        assert_eq!((DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS), (10, 50));
+        assert_eq!(
+            (DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS),
+            (10, 50)
+        );
         assert_eq!(model(flags(Some(3), Some(40))).unwrap(), auction(3, 40));
-        assert_eq!(model(flags(None, Some(2))).unwrap(), auction(DEFAULT_BID_REVEAL_BLOCKS, 2));
+        assert_eq!(
+            model(flags(None, Some(2))).unwrap(),
+            auction(DEFAULT_BID_REVEAL_BLOCKS, 2)
+        );
         let err = |f| model(f).unwrap_err().to_string();
         assert_eq!(
             err(flags(Some(0), None)),
