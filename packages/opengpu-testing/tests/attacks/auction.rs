@@ -300,7 +300,11 @@ fn client_shill_bid_that_wins_and_does_not_execute_costs_the_client_its_collater
         (client.to_string(), COLLATERAL)
     );
     assert_eq!(award(&suite, id), (honest.clone(), 600, BUDGET));
-    assert_eq!(suite.balance(&honest, STAKE_DENOM), 0, "held until delivery");
+    assert_eq!(
+        suite.balance(&honest, STAKE_DENOM),
+        0,
+        "held until delivery"
+    );
     deliver(&mut suite, &honest, id);
 
     assert_eq!(suite.balance(&honest, STAKE_DENOM), COLLATERAL);
