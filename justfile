@@ -11,11 +11,11 @@ default:
 tools:
     scripts/install-tools.sh
 
-# everything CI runs: fmt check, clippy, unit tests, wasm build + check, schema check, e2e tests
+# everything CI runs: fmt check, clippy, unit tests, wasm build + check, schema check, TypeScript check, e2e tests
 test:
     #!/usr/bin/env bash
     set -euo pipefail
-    for step in fmt-check lint unit wasm schema-check e2e; do
+    for step in fmt-check lint unit wasm schema-check ts-check e2e; do
         echo "==> just $step"
         start=$SECONDS
         {{ just_executable() }} "$step"
@@ -62,6 +62,10 @@ schema-check:
         exit 1
     fi
     echo "schema/ is up to date"
+
+# generate TypeScript clients from schema/ with the pinned @cosmwasm/ts-codegen and check them with tsc --strict
+ts-check:
+    scripts/ts-check.sh
 
 # ---------------------------------------------------------------------------------------------
 # localnet: a real wasmd chain on 127.0.0.1 (scripts and docs in localnet/)

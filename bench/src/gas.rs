@@ -3,8 +3,8 @@
 
 use cosmrs::bank::MsgSend;
 use cosmrs::tx::Msg;
-use cosmwasm_std::{Binary, Coin, HexBinary, Uint128};
-use opengpu_types::commitment::{commitment, outputs_digest};
+use cosmwasm_std::{Binary, Coin, Uint128};
+use opengpu_client::reveal::RevealPlan;
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
 use opengpu_types::market::{CompetitionModel, ExecuteMsg};
 use opengpu_types::verification::VerificationPolicy;
@@ -63,23 +63,11 @@ pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow:
 
     // Any right-sized output passes the unverified policy; its content does not change gas.
     let outputs = vec![Binary::from(vec![0xA5u8; OUTPUT_BYTES as usize])];
-    let salt = HexBinary::from(vec![7u8; 32]);
-    let digest = outputs_digest(&outputs);
     // No price: First Response (the price is inside the commitment only under Manual
     // Confirmation).
-    let hash = commitment(
-        published.task_id,
-        &provider.address(),
-        &digest,
-        None,
-        salt.as_slice(),
-    );
-    let commit = ExecuteMsg::Commit {
-        task_id: published.task_id,
-        commitment: HexBinary::from(hash.to_vec()),
-    };
+    let plan = RevealPlan::new(published.task_id, &provider.address(), outputs, None);
     let tx = provider
-        .execute(&chain.client, &market, &commit, &[])
+        .execute(&chain.client, &market, &plan.commit_msg(), &[])
         .await?;
     rows.push((
         "task-market Commit (locks collateral in the vault)".into(),
@@ -91,14 +79,8 @@ pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow:
         .wait_for_height_above(tx.height, std::time::Duration::from_secs(30))
         .await?;
 
-    let reveal = ExecuteMsg::Reveal {
-        task_id: published.task_id,
-        outputs,
-        salt,
-        price: None,
-    };
     let tx = provider
-        .execute(&chain.client, &market, &reveal, &[])
+        .execute(&chain.client, &market, &plan.reveal_msg()?, &[])
         .await?;
     anyhow::ensure!(
         tx.event::<opengpu_types::events::TaskSettled>(Some(&market))?

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use cosmwasm_std::{Binary, Coin, HexBinary, Uint128};
 use opengpu_client::bid::SealedBid;
+use opengpu_client::reveal::RevealPlan;
 use opengpu_client::{ChainClient, Signer, TxOutcome};
 use opengpu_examples::{Example, ExampleTask};
-use opengpu_types::commitment::{commitment, outputs_digest};
+use opengpu_types::commitment::outputs_digest;
 use opengpu_types::events::{
     AuctionAwarded, AuctionDefaulted, ConsensusTallied, TaskPublished, TaskSettled,
 };
@@ -22,7 +23,6 @@ use crate::chain::Chain;
 /// One measured message: what it was, gas used, gas wanted.
 pub type Row = (String, u64, u64);
 
-const SALT: [u8; 32] = [7u8; 32];
 /// The localnet's shortest deadline: sealed reveals open soon after.
 const DEADLINE_BLOCKS: u64 = 5;
 
@@ -71,6 +71,8 @@ impl Bench<'_> {
         Ok((published.task_id, published.deadline))
     }
 
+    /// Commits `provider` to `outputs` at `price`; returns the block height and the plan that
+    /// opens the commitment.
     async fn commit(
         &mut self,
         name: String,
@@ -78,31 +80,38 @@ impl Bench<'_> {
         task_id: u64,
         outputs: &[Binary],
         price: Option<Uint128>,
-    ) -> anyhow::Result<u64> {
-        let digest = outputs_digest(outputs);
-        let hash = commitment(task_id, &provider.address(), &digest, price, &SALT);
-        let msg = ExecuteMsg::Commit {
-            task_id,
-            commitment: HexBinary::from(hash.to_vec()),
-        };
-        Ok(self.measure(name, provider, &msg, &[]).await?.height)
+    ) -> anyhow::Result<(u64, RevealPlan)> {
+        let plan = RevealPlan::new(task_id, &provider.address(), outputs.to_vec(), price);
+        let tx = self
+            .measure(name, provider, &plan.commit_msg(), &[])
+            .await?;
+        Ok((tx.height, plan))
     }
 
     async fn reveal(
         &mut self,
         name: String,
         provider: &mut Signer,
+        plan: &RevealPlan,
+    ) -> anyhow::Result<TxOutcome> {
+        self.measure(name, provider, &plan.reveal_msg()?, &[]).await
+    }
+
+    /// Commits `provider` to `outputs` (no price), then reveals in the next block: the First
+    /// Response path, and an auction's delivery. Returns the reveal.
+    async fn deliver(
+        &mut self,
+        names: [String; 2],
+        provider: &mut Signer,
         task_id: u64,
         outputs: &[Binary],
-        price: Option<Uint128>,
     ) -> anyhow::Result<TxOutcome> {
-        let msg = ExecuteMsg::Reveal {
-            task_id,
-            outputs: outputs.to_vec(),
-            salt: HexBinary::from(SALT.to_vec()),
-            price,
-        };
-        self.measure(name, provider, &msg, &[]).await
+        let [commit, reveal] = names;
+        let (height, plan) = self
+            .commit(commit, provider, task_id, outputs, None)
+            .await?;
+        self.wait_past(height).await?;
+        self.reveal(reveal, provider, &plan).await
     }
 
     async fn wait_past(&self, height: u64) -> anyhow::Result<()> {
@@ -150,28 +159,14 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
             CompetitionModel::FirstResponse,
         )
         .await?;
-    let height = bench
-        .commit(
-            format!("Commit, SGEMM n={size}"),
-            &mut first,
-            id,
-            &outputs,
-            None,
-        )
-        .await?;
-    bench.wait_past(height).await?;
-    let tx = bench
-        .reveal(
-            format!(
-                "Reveal, SGEMM n={size} ({} KiB output; Freivalds' check, 40 rounds; settles)",
-                4 * size * size / 1024
-            ),
-            &mut first,
-            id,
-            &outputs,
-            None,
-        )
-        .await?;
+    let names = [
+        format!("Commit, SGEMM n={size}"),
+        format!(
+            "Reveal, SGEMM n={size} ({} KiB output; Freivalds' check, 40 rounds; settles)",
+            4 * size * size / 1024
+        ),
+    ];
+    let tx = bench.deliver(names, &mut first, id, &outputs).await?;
     settled(&tx, &bench.market)?;
 
     // Sealed Manual Confirmation: the price is inside the commitment; reveal after commits
@@ -191,7 +186,7 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
             CompetitionModel::ManualConfirmation,
         )
         .await?;
-    bench
+    let (_, offer) = bench
         .commit(
             "Commit, sealed offer (price inside)".into(),
             &mut first,
@@ -202,13 +197,7 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         .await?;
     bench.wait_past(deadline).await?;
     bench
-        .reveal(
-            "Reveal, sealed offer".into(),
-            &mut first,
-            id,
-            &small_outputs,
-            price,
-        )
+        .reveal("Reveal, sealed offer".into(), &mut first, &offer)
         .await?;
     let confirm = ExecuteMsg::Confirm {
         task_id: id,
@@ -238,7 +227,7 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
             },
         )
         .await?;
-    bench
+    let (_, replica_1) = bench
         .commit(
             "Commit, Consensus replica 1".into(),
             &mut first,
@@ -247,7 +236,7 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
             None,
         )
         .await?;
-    let height = bench
+    let (height, replica_2) = bench
         .commit(
             "Commit, Consensus replica 2 (closes commits)".into(),
             &mut second,
@@ -258,21 +247,13 @@ pub async fn run(chain: &Chain, providers: [&str; 2]) -> anyhow::Result<Vec<Row>
         .await?;
     bench.wait_past(height).await?;
     bench
-        .reveal(
-            "Reveal, Consensus replica 1".into(),
-            &mut first,
-            id,
-            &small_outputs,
-            None,
-        )
+        .reveal("Reveal, Consensus replica 1".into(), &mut first, &replica_1)
         .await?;
     let tx = bench
         .reveal(
             "Reveal, Consensus replica 2 (tallies, pays both, unlocks)".into(),
             &mut second,
-            id,
-            &small_outputs,
-            None,
+            &replica_2,
         )
         .await?;
     anyhow::ensure!(
@@ -342,19 +323,11 @@ async fn auction(
             .ok_or_else(|| anyhow::anyhow!("the last bid reveal did not award"))?;
         anyhow::ensure!(award.price == high_bid.price, "not paid the second price");
         if round == "delivered" {
-            let height = bench
-                .commit("Commit, awardee".into(), low, id, &outputs, None)
-                .await?;
-            bench.wait_past(height).await?;
-            let tx = bench
-                .reveal(
-                    "Reveal, awardee (settles at the clearing price)".into(),
-                    low,
-                    id,
-                    &outputs,
-                    None,
-                )
-                .await?;
+            let names = [
+                "Commit, awardee".into(),
+                "Reveal, awardee (settles at the clearing price)".into(),
+            ];
+            let tx = bench.deliver(names, low, id, &outputs).await?;
             anyhow::ensure!(
                 tx.event::<TaskSettled>(Some(&bench.market))?.is_some(),
                 "the awardee's reveal did not settle"
@@ -374,19 +347,11 @@ async fn auction(
                 "Advance did not hand the task over"
             );
             // The runner-up delivers, so the bench leaves nothing open.
-            let height = bench
-                .commit("Commit, runner-up".into(), high, id, &outputs, None)
-                .await?;
-            bench.wait_past(height).await?;
-            bench
-                .reveal(
-                    "Reveal, runner-up (settles)".into(),
-                    high,
-                    id,
-                    &outputs,
-                    None,
-                )
-                .await?;
+            let names = [
+                "Commit, runner-up".into(),
+                "Reveal, runner-up (settles)".into(),
+            ];
+            bench.deliver(names, high, id, &outputs).await?;
         }
     }
     Ok(())

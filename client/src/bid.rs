@@ -11,10 +11,13 @@ use opengpu_types::TaskId;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::durable;
 use crate::error::{Error, Result};
 
 /// Salt length used for bids (the market accepts 16 to 64 bytes).
 pub const BID_SALT_BYTES: usize = 32;
+/// Saved bids are `bid-<task>-<bidder>.json`.
+const PREFIX: &str = "bid-";
 
 /// A bid as its bidder keeps it until it is opened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,89 +71,45 @@ impl SealedBid {
 
     /// Where a bid on `task_id` by `bidder` is kept under `dir`.
     pub fn path(dir: &Path, task_id: TaskId, bidder: &str) -> PathBuf {
-        dir.join(format!("bid-{task_id}-{bidder}.json"))
+        durable::path(dir, PREFIX, task_id, bidder)
     }
 
     /// Writes the bid under `dir` (created if missing), durably and atomically (temporary
     /// file, fsync, rename): a bid whose salt is lost is forfeited.
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         let path = Self::path(dir, self.task_id, &self.bidder);
-        let io = |source| Error::Io {
-            context: format!("saving bid {}", path.display()),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = path.with_extension("json.tmp");
-        let json = serde_json::to_vec_pretty(self).map_err(|source| Error::Json {
-            context: "encoding a bid".into(),
-            source,
-        })?;
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        std::io::Write::write_all(&mut file, &json).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, &path).map_err(io)?;
+        let json = serde_json::to_vec_pretty(self)
+            .map_err(|source| Error::json("encoding a bid", source))?;
+        durable::write(&path, &json)
+            .map_err(|source| Error::io(format!("saving bid {}", path.display()), source))?;
         Ok(path)
     }
 
     /// The bid kept under `dir`, if any.
     pub fn load(dir: &Path, task_id: TaskId, bidder: &str) -> Result<Option<Self>> {
         let path = Self::path(dir, task_id, bidder);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|source| Error::Json {
-                    context: format!("reading bid {}", path.display()),
-                    source,
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::Io {
-                context: format!("reading bid {}", path.display()),
-                source,
-            }),
-        }
+        let context = || format!("reading bid {}", path.display());
+        let Some(bytes) = durable::read(&path).map_err(|source| Error::io(context(), source))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| Error::json(context(), source))
     }
 
     /// Task ids of `bidder`'s bids kept under `dir`, oldest task first (a missing `dir` has
     /// none).
     pub fn pending(dir: &Path, bidder: &str) -> Result<Vec<TaskId>> {
-        let io = |source| Error::Io {
-            context: format!("listing bids in {}", dir.display()),
-            source,
-        };
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(io(e)),
-        };
-        let mut ids = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(io)?.path();
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            // `bid-<task>-<bidder>.json`: read the id, then let `path` say whether the file
-            // is this bidder's.
-            let id = name
-                .strip_prefix("bid-")
-                .and_then(|rest| rest.split_once('-'))
-                .and_then(|(id, _)| id.parse::<TaskId>().ok());
-            if let Some(id) = id.filter(|id| Self::path(dir, *id, bidder) == path) {
-                ids.push(id);
-            }
-        }
-        ids.sort_unstable();
-        Ok(ids)
+        durable::task_ids(dir, PREFIX, bidder)
+            .map_err(|source| Error::io(format!("listing bids in {}", dir.display()), source))
     }
 
     /// Deletes the kept bid once it no longer matters (opened, or the auction closed).
     pub fn remove(dir: &Path, task_id: TaskId, bidder: &str) -> Result<()> {
         let path = Self::path(dir, task_id, bidder);
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(Error::Io {
-                context: format!("removing bid {}", path.display()),
-                source,
-            }),
-        }
+        durable::remove(&path)
+            .map_err(|source| Error::io(format!("removing bid {}", path.display()), source))
     }
 }
 

@@ -3,15 +3,21 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use cosmwasm_std::{Coin, Uint128};
+/// The denom rule of the chain and the contracts, for parsers of amounts and configs.
+pub use opengpu_types::denom::validate_denom;
 
+use crate::deployment::Deployment;
 use crate::error::{Error, Result};
 
 /// Default `--gas-adjustment`: simulated gas is multiplied by this.
 pub const DEFAULT_GAS_ADJUSTMENT: f64 = 1.4;
 /// Bech32 prefix of wasmd chains, used when no deployment names another.
 pub const DEFAULT_BECH32_PREFIX: &str = "wasm";
+/// How long to wait for a broadcast transaction's inclusion, unless told otherwise.
+pub const DEFAULT_TX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Everything needed to talk to one chain.
 #[derive(Clone, Debug)]
@@ -19,13 +25,38 @@ pub struct ChainConfig {
     /// CometBFT RPC endpoint, e.g. `http://127.0.0.1:26657`.
     pub rpc: String,
     pub chain_id: String,
-    pub bech32_prefix: String,
     pub gas: GasSetting,
     pub gas_adjustment: f64,
     /// Price per unit of gas; signing fails without one (query-only use needs none).
     pub gas_price: Option<GasPrice>,
     /// How long to wait for a broadcast transaction to be included in a block.
-    pub tx_timeout: std::time::Duration,
+    pub tx_timeout: Duration,
+}
+
+impl ChainConfig {
+    /// The node at `rpc` with defaults: chain id unknown (empty), `--gas auto`,
+    /// [`DEFAULT_GAS_ADJUSTMENT`], no gas price (queries only), [`DEFAULT_TX_TIMEOUT`].
+    pub fn new(rpc: impl Into<String>) -> Self {
+        ChainConfig {
+            rpc: rpc.into(),
+            chain_id: String::new(),
+            gas: GasSetting::Auto,
+            gas_adjustment: DEFAULT_GAS_ADJUSTMENT,
+            gas_price: None,
+            tx_timeout: DEFAULT_TX_TIMEOUT,
+        }
+    }
+
+    /// The chain of `deployment`: its RPC endpoint, chain id and the nodes' minimum gas price,
+    /// with the defaults of [`ChainConfig::new`] for the rest. The CLI, the daemon and the
+    /// benchmarks start here and override what their flags or config set.
+    pub fn from_deployment(deployment: &Deployment) -> Result<Self> {
+        Ok(ChainConfig {
+            chain_id: deployment.chain_id.clone(),
+            gas_price: Some(deployment.gas_price.parse()?),
+            ..ChainConfig::new(deployment.rpc.clone())
+        })
+    }
 }
 
 /// `--gas auto` (simulate) or a fixed gas limit.
@@ -150,18 +181,6 @@ pub fn parse_amount_in(s: &str, denom: &str) -> Result<Uint128> {
     Uint128::try_from(coin.amount).map_err(|e| Error::invalid("amount", s, e))
 }
 
-/// The Cosmos SDK's denom rule: a letter, then 2 to 127 of letters, digits, `/:._-`.
-pub fn validate_denom(denom: &str) -> std::result::Result<(), String> {
-    let mut chars = denom.chars();
-    let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c));
-    if first_ok && rest_ok && (3..=128).contains(&denom.len()) {
-        Ok(())
-    } else {
-        Err(format!("{denom:?} is not a valid denom"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +228,42 @@ mod tests {
         for bad in ["ustake", "0.025", "0..1ustake", "1.2.3ustake", ".ustake"] {
             assert!(bad.parse::<GasPrice>().is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn a_deployment_gives_the_chain_and_the_defaults_the_rest() {
+        let contract =
+            |address: &str| serde_json::json!({"code_id": 1, "checksum": "00", "address": address});
+        let deployment: Deployment = serde_json::from_value(serde_json::json!({
+            "chain_id": "opengpu-demo",
+            "rpc": "http://127.0.0.1:26757",
+            "bech32_prefix": "wasm",
+            "stake_denom": "ustake",
+            "gas_price": "0.025ustake",
+            "contracts": {
+                "registry": contract("wasm1r"),
+                "task_market": contract("wasm1m"),
+                "staking_vault": contract("wasm1v"),
+                "verification": contract("wasm1x"),
+            },
+        }))
+        .unwrap();
+        let config = ChainConfig::from_deployment(&deployment).unwrap();
+        assert_eq!(
+            (config.rpc.as_str(), config.chain_id.as_str()),
+            ("http://127.0.0.1:26757", "opengpu-demo")
+        );
+        assert_eq!(config.gas_price, Some("0.025ustake".parse().unwrap()));
+        assert_eq!(config.gas, GasSetting::Auto);
+        assert_eq!(config.gas_adjustment, DEFAULT_GAS_ADJUSTMENT);
+        assert_eq!(config.tx_timeout, DEFAULT_TX_TIMEOUT);
+        let bad = Deployment {
+            gas_price: "cheap".into(),
+            ..deployment
+        };
+        assert!(ChainConfig::from_deployment(&bad).is_err());
+        let bare = ChainConfig::new("http://node:26657");
+        assert_eq!((bare.chain_id.as_str(), bare.gas_price), ("", None));
     }
 
     #[test]

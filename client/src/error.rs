@@ -61,6 +61,16 @@ pub enum Error {
     },
     #[error("deployment: {0}")]
     Deployment(String),
+    /// A reveal plan that cannot open its commitment (an unknown or outdated format, or one
+    /// kept for another task or provider): see [`crate::reveal`].
+    #[error("reveal plan {path}: {reason}")]
+    PlanUnusable { path: PathBuf, reason: String },
+    /// An output file a reveal plan names no longer holds what was committed.
+    #[error("{path} changed since the commit: it no longer matches the committed hash")]
+    OutputChanged { path: PathBuf },
+    /// A reveal plan whose outputs and salt give another commitment than the one it records.
+    #[error("the reveal plan of task {task_id} does not open its own commitment")]
+    PlanDoesNotOpen { task_id: u64 },
     #[error("event: {0}")]
     Event(#[from] opengpu_types::events::EventError),
     #[error("{0}")]

@@ -9,6 +9,8 @@
 //! - [`events`]: transaction events read back into `opengpu_types::events` structs.
 //! - [`query`]: typed queries of the four contracts.
 //! - [`bid`]: sealed auction bids, placed and opened by the CLI and the daemon alike.
+//! - [`reveal`]: commitments to results and the reveal plans kept until they are opened: the
+//!   one recipe of the CLI, the daemon and the benchmarks.
 //! - [`error`]: one error type; a failed contract call reads as the contract's own message.
 //!
 //! The `opengpu` command line (`src/main.rs`, `src/cli/`) is built on these.
@@ -17,10 +19,12 @@ pub mod bid;
 pub mod chain;
 pub mod config;
 pub mod deployment;
+mod durable;
 pub mod error;
 pub mod events;
 pub mod keys;
 pub mod query;
+pub mod reveal;
 pub mod tx;
 
 pub use chain::{ChainClient, TxOutcome};

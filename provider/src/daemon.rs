@@ -3,11 +3,10 @@
 //! needed and no task is handled twice.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::Uint128;
-use opengpu_client::Opengpu;
 use opengpu_types::market::{CommitmentState, TaskResponse};
 use opengpu_types::TaskId;
 use tokio::sync::{mpsc, Notify};
@@ -16,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auction;
-use crate::job::{self, Outcome, Shared, Start, Stops};
+use crate::job::{self, Start};
 use crate::metrics::stage;
 use crate::policy::{Rules, Situation};
+use crate::shared::{Outcome, Shared, Stops};
 use crate::source::{EventSource, SourceEvent, Via};
 
 /// Source events buffered before the source waits for the daemon.
@@ -37,23 +37,6 @@ struct Active {
     nudge: Arc<Notify>,
 }
 
-/// Collateral promised to tasks taken but not yet committed, which the vault does not show
-/// as locked yet.
-#[derive(Default, Clone)]
-pub struct Reservations(Arc<Mutex<HashMap<TaskId, Uint128>>>);
-
-impl Reservations {
-    pub fn reserve(&self, task_id: TaskId, amount: Uint128) {
-        self.0.lock().expect("poisoned").insert(task_id, amount);
-    }
-    pub fn release(&self, task_id: TaskId) {
-        self.0.lock().expect("poisoned").remove(&task_id);
-    }
-    fn total(&self) -> Uint128 {
-        self.0.lock().expect("poisoned").values().copied().sum()
-    }
-}
-
 struct State {
     active: HashMap<TaskId, Active>,
     /// Tasks this daemon finished with (or saw end); never taken again.
@@ -67,9 +50,24 @@ struct State {
 impl Daemon {
     /// Runs until `shutdown`, taking tasks from `source`.
     pub async fn run(self, source: EventSource, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let (events, mut inbox) = mpsc::channel(EVENT_BUFFER);
+        let (events, inbox) = mpsc::channel(EVENT_BUFFER);
         let source_stop = CancellationToken::new();
         let source = tokio::spawn(source.run(events, source_stop.clone()));
+        let stop_source = async move {
+            source_stop.cancel();
+            let _ = source.await;
+        };
+        self.serve(inbox, shutdown, stop_source).await
+    }
+
+    /// Runs until `shutdown`, taking tasks from the events in `inbox`; `stop_source` stops
+    /// what sends them, once no new task is taken.
+    pub async fn serve(
+        self,
+        mut inbox: mpsc::Receiver<SourceEvent>,
+        shutdown: CancellationToken,
+        stop_source: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let mut state = State {
             active: HashMap::new(),
             finished: HashSet::new(),
@@ -79,7 +77,7 @@ impl Daemon {
         };
         self.resume_saved_plans(&mut state)?;
         self.resume_saved_bids(&mut state)?;
-        tracing::info!(provider = self.shared.signer.address(), "provider running");
+        tracing::info!(provider = self.shared.address(), "provider running");
 
         loop {
             tokio::select! {
@@ -98,8 +96,7 @@ impl Daemon {
             in_flight = state.active.len(),
             "stopping: no new tasks taken"
         );
-        source_stop.cancel();
-        let _ = source.await;
+        stop_source.await;
         state.jobs_shutdown.cancel();
         let deadline = tokio::time::sleep(self.shutdown_grace);
         tokio::pin!(deadline);
@@ -118,7 +115,7 @@ impl Daemon {
                  closes or the collateral is forfeited; the saved plan is revealed on restart"
             );
         }
-        let me = self.shared.signer.address();
+        let me = self.shared.address();
         for task_id in self.shared.bids.pending(me).unwrap_or_default() {
             tracing::error!(
                 task_id,
@@ -163,7 +160,7 @@ impl Daemon {
             SourceEvent::Auction { task_id, awardee } => {
                 if let Some(active) = state.active.get(&task_id) {
                     active.nudge.notify_one();
-                } else if awardee.as_deref() == Some(self.shared.signer.address()) {
+                } else if awardee.as_deref() == Some(self.shared.address()) {
                     // Awarded (a hand-over) on a task no job follows any more (one that
                     // failed, say): look again, so the award is executed rather than slashed.
                     tracing::info!(task_id, "awarded a task no job follows: taking it up");
@@ -221,11 +218,11 @@ impl Daemon {
         received_at: Instant,
     ) -> anyhow::Result<()> {
         let shared = &self.shared;
-        let market = Opengpu::new(&shared.chain, &shared.contracts);
-        let task: TaskResponse = market.task(task_id).await?;
-        let me = shared.signer.address();
+        let task: TaskResponse = shared.chain.task(task_id).await?;
+        let me = shared.address();
         let mine = if task.task.commit_count > 0 {
-            market
+            shared
+                .chain
                 .commitments(task_id)
                 .await?
                 .into_iter()
@@ -259,7 +256,7 @@ impl Daemon {
         }
         let bid_count = task.task.auction.as_ref().map_or(0, |a| a.bid_count);
         if task.task.model.is_auction() && bid_count > 0 {
-            let bids = market.bids(task_id).await?;
+            let bids = shared.chain.bids(task_id).await?;
             if bids.iter().any(|b| b.provider.as_str() == me) {
                 // Bid before a restart: follow it (open it, or execute an award) to the end.
                 self.spawn(state, task_id, Start::Auction(auction::Start::Resume));
@@ -267,8 +264,11 @@ impl Daemon {
             }
         }
 
-        let stake = market.stake(me).await?;
-        let free_stake = stake.free.saturating_sub(shared.reservations.total());
+        let free_stake = shared
+            .chain
+            .free_stake()
+            .await?
+            .saturating_sub(shared.reservations.total());
         let height = shared.chain.height().await?;
         let now = Situation {
             device: shared.backend.device(),
@@ -354,7 +354,7 @@ impl Daemon {
     /// Follows auctions bid on before the last stop whose bids are still sealed: they are
     /// opened in time (their salt is only on disk).
     fn resume_saved_bids(&self, state: &mut State) -> anyhow::Result<()> {
-        let me = self.shared.signer.address();
+        let me = self.shared.address();
         for task_id in self.shared.bids.pending(me)? {
             if state.active.contains_key(&task_id) {
                 continue; // a reveal plan resumed it: the award was executed already
@@ -364,5 +364,174 @@ impl Daemon {
             self.spawn(state, task_id, Start::Auction(auction::Start::Resume));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use cosmwasm_std::{Binary, HexBinary, Uint128};
+    use opengpu_client::reveal::RevealPlan;
+    use opengpu_types::market::ExecuteMsg;
+    use tokio::task::JoinHandle;
+
+    use super::*;
+    use crate::config::ModelName;
+    use crate::fake::{no_plan, FakeBackend, World, ME, OTHER, RESULT};
+
+    /// A daemon over a fake chain, fed events by the test.
+    struct Running {
+        shared: Arc<Shared>,
+        events: mpsc::Sender<SourceEvent>,
+        shutdown: CancellationToken,
+        daemon: JoinHandle<anyhow::Result<()>>,
+    }
+
+    fn start(shared: Shared) -> Running {
+        let shared = Arc::new(shared);
+        let daemon = Daemon {
+            shared: shared.clone(),
+            rules: Rules {
+                models: vec![
+                    ModelName::FirstResponse,
+                    ModelName::ManualConfirmation,
+                    ModelName::Consensus,
+                    ModelName::Auction,
+                ],
+                price_floor: BTreeMap::from([("uatom".to_string(), Uint128::new(100))]),
+                max_collateral: None,
+                deadline_margin_blocks: 3,
+                max_in_flight: 4,
+                accept_unverified: false,
+                bid_prices: BTreeMap::new(),
+            },
+            shutdown_grace: Duration::from_secs(1),
+        };
+        let (events, inbox) = mpsc::channel(16);
+        let shutdown = CancellationToken::new();
+        let daemon = tokio::spawn(daemon.serve(inbox, shutdown.clone(), async {}));
+        Running {
+            shared,
+            events,
+            shutdown,
+            daemon,
+        }
+    }
+
+    impl Running {
+        async fn available(&self, task_id: TaskId) {
+            let event = SourceEvent::Available {
+                task_id,
+                via: Via::Websocket,
+            };
+            self.events.send(event).await.unwrap();
+        }
+
+        /// Waits (10 s at most) until the daemon counted what `done` looks for.
+        async fn until(&self, done: impl Fn(&crate::metrics::Metrics) -> bool) {
+            for _ in 0..1000 {
+                if done(&self.shared.metrics) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("not reached in time");
+        }
+
+        /// Stops the daemon; returns what it shared with its jobs.
+        async fn stop(self) -> Arc<Shared> {
+            self.shutdown.cancel();
+            self.daemon.await.unwrap().unwrap();
+            self.shared
+        }
+    }
+
+    fn is_commit(msg: &ExecuteMsg) -> bool {
+        matches!(msg, ExecuteMsg::Commit { .. })
+    }
+
+    #[tokio::test]
+    async fn a_task_taken_is_committed_revealed_and_won() {
+        let world = World::new();
+        let daemon = start(world.shared(FakeBackend::new()));
+        daemon.available(1).await;
+        daemon.until(|m| m.tasks_won.get() == 1).await;
+        let shared = daemon.stop().await;
+        assert_eq!(shared.metrics.tasks_seen.get(), 1);
+        assert_eq!(shared.metrics.tasks_taken.get(), 1);
+        assert_eq!(world.chain.sent(), ["commit", "reveal"]);
+        let settlement = world.chain.with(|m| m.task(1).settlement.clone());
+        assert_eq!(settlement.expect("settled").winner.as_str(), ME);
+        assert!(no_plan(&shared));
+        assert_eq!(shared.reservations.total(), Uint128::zero());
+    }
+
+    #[tokio::test]
+    async fn a_race_lost_to_an_earlier_commitment_counts_as_lost() {
+        let world = World::new();
+        let chain = &world.chain;
+        // Another provider committed first, and reveals in the block after this provider's
+        // commit: the earliest valid commitment wins.
+        chain.with(|m| m.commit(1, OTHER, HexBinary::from(vec![9; 32])).unwrap());
+        chain.after(is_commit, |m| m.settle(1, OTHER));
+        let daemon = start(world.shared(FakeBackend::new()));
+        daemon.available(1).await;
+        daemon.until(|m| m.tasks_lost.get() == 1).await;
+        let shared = daemon.stop().await;
+        assert_eq!(shared.metrics.tasks_won.get(), 0);
+        assert_eq!(
+            chain.sent(),
+            ["commit"],
+            "no reveal once the task is settled"
+        );
+        let mine = chain.with(|m| m.commitment(1, ME).cloned());
+        assert_eq!(mine.expect("committed").state, CommitmentState::Released {});
+        assert!(no_plan(&shared));
+    }
+
+    /// Before a restart: committed with `committed`'s commitment, and `saved` kept on disk.
+    fn committed_before_a_restart(
+        world: &World,
+        committed: &RevealPlan,
+        saved: &RevealPlan,
+    ) -> Shared {
+        let hash = committed.commitment.clone();
+        world.chain.with(|m| m.commit(1, ME, hash).unwrap());
+        let shared = world.shared(FakeBackend::new());
+        shared.store.save(saved).unwrap();
+        shared
+    }
+
+    fn plan() -> RevealPlan {
+        RevealPlan::new(1, ME, vec![Binary::from(RESULT.to_vec())], None)
+    }
+
+    #[tokio::test]
+    async fn a_plan_on_disk_is_revealed_after_a_restart() {
+        let world = World::new();
+        let plan = plan();
+        let daemon = start(committed_before_a_restart(&world, &plan, &plan));
+        daemon.until(|m| m.tasks_won.get() == 1).await;
+        // The catch-up reports the task again: it is not taken a second time.
+        daemon.available(1).await;
+        let shared = daemon.stop().await;
+        assert_eq!(world.chain.sent(), ["reveal"]);
+        assert_eq!(shared.metrics.tasks_taken.get(), 0);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_plan_that_does_not_open_the_commitment_on_chain_is_set_aside() {
+        let world = World::new();
+        // Committed with another salt (another key's plan, say).
+        let daemon = start(committed_before_a_restart(&world, &plan(), &plan()));
+        daemon
+            .until(|m| m.tasks_failed.with_label_values(&["plan_mismatch"]).get() == 1)
+            .await;
+        let shared = daemon.stop().await;
+        assert_eq!(world.chain.sent(), Vec::<String>::new(), "never revealed");
+        assert!(no_plan(&shared));
+        assert!(shared.store.aside_path(1).exists());
     }
 }

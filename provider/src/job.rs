@@ -6,75 +6,23 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{Binary, HexBinary};
-use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
-use opengpu_types::commitment::commitment;
+use cosmwasm_std::Binary;
+use opengpu_client::reveal::RevealPlan;
 use opengpu_types::market::{
-    CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse, TaskStatus,
+    CommitmentInfo, CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse,
 };
 use opengpu_types::TaskId;
-use rand_core::{OsRng, RngCore};
-use tokio::sync::{Notify, Semaphore};
-use tokio_util::sync::CancellationToken;
 
-use crate::auction::{self, Heights};
-use crate::daemon::Reservations;
-use crate::executor::Backend;
-use crate::metrics::{stage, Metrics};
+use crate::auction;
+use crate::metrics::stage;
+use crate::policy;
 use crate::selfcheck;
-use crate::signer::SignerHandle;
-use crate::store::{BidStore, PlanStore, RevealPlan};
+use crate::shared::{Outcome, Shared, Stops};
 
-/// Salt length: the most the market accepts is 64, at least 16.
-const SALT_BYTES: usize = 32;
 /// Reveal broadcasts tried, a block apart, before a job gives up (its plan stays on disk).
 const REVEAL_ATTEMPTS: u32 = 5;
 /// How often a job waiting for settlement looks at the chain.
 const SETTLE_POLL: Duration = Duration::from_millis(500);
-
-/// What every job shares.
-pub struct Shared {
-    pub chain: ChainClient,
-    pub contracts: ContractAddrs,
-    pub signer: SignerHandle,
-    pub backend: Arc<dyn Backend>,
-    pub metrics: Metrics,
-    pub store: PlanStore,
-    /// Sealed auction bids kept until they are opened.
-    pub bids: BidStore,
-    pub exec_slots: Semaphore,
-    pub reservations: Reservations,
-    /// The latest chain height the daemon has seen: auction jobs wait on it for their windows.
-    pub heights: Heights,
-}
-
-impl Shared {
-    pub(crate) fn market(&self) -> Opengpu<'_> {
-        Opengpu::new(&self.chain, &self.contracts)
-    }
-
-    pub(crate) fn address(&self) -> &str {
-        self.signer.address()
-    }
-}
-
-/// How a job ended; the daemon counts it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Won,
-    /// Committed, but another provider was paid or the task expired.
-    Lost,
-    /// Taken but never committed: the task ended first or the kernel failed.
-    Dropped(&'static str),
-    Failed(&'static str),
-    /// Run, but the result failed the task's own check: never committed.
-    Refused(&'static str),
-    /// Committed, and the market took the collateral: `rejected` (proven wrong at reveal),
-    /// `outvoted` (outside the Consensus majority) or `forfeited` (not revealed in time).
-    Slashed(&'static str),
-    /// Stopped by shutdown; a saved reveal plan resumes it on restart.
-    Abandoned,
-}
 
 /// Where a job starts: a fresh task, or a commitment made before a restart.
 pub enum Start {
@@ -88,15 +36,6 @@ pub enum Start {
     AwaitSettlement,
     /// An auction: a new bid, or one placed before a restart.
     Auction(auction::Start),
-}
-
-/// Cancellation a job watches: its task ended on chain, or the daemon is stopping; and a
-/// nudge when an event moved its task (auctions wait on it rather than poll).
-#[derive(Clone)]
-pub struct Stops {
-    pub task_ended: CancellationToken,
-    pub shutdown: CancellationToken,
-    pub nudge: Arc<Notify>,
 }
 
 pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Stops) -> Outcome {
@@ -194,7 +133,7 @@ pub(crate) async fn execute(
         permit = shared.exec_slots.acquire() => permit?,
     };
     shared.metrics.observe(stage::QUEUE, taken_at.elapsed());
-    let current = shared.market().task(task_id).await?.task;
+    let current = shared.chain.task(task_id).await?.task;
     if let Some(reason) = gate.before_run(&current, shared.address()) {
         return Ok(Outcome::Dropped(reason));
     }
@@ -229,23 +168,15 @@ pub(crate) async fn execute(
         );
     }
     let outputs: Vec<Binary> = outputs.into_iter().map(Binary::from).collect();
-    let mut salt = vec![0u8; SALT_BYTES];
-    OsRng.fill_bytes(&mut salt);
     // The price is inside the commitment (sealed offers): the plan keeps it for the reveal.
-    let plan = RevealPlan::new(task_id, outputs, HexBinary::from(salt), offer);
-    let digest = plan.outputs_digest();
-    let commitment = commitment(
-        task_id,
-        shared.address(),
-        &digest,
-        plan.offer,
-        plan.salt.as_slice(),
-    );
+    let plan = RevealPlan::new(task_id, shared.address(), outputs.clone(), offer);
     if !corrupt {
         // The Freivalds vectors come from the commitment: check now, before it goes out.
         // (Verification and output sizes are fixed at publish: the first read has them.)
         let checked_at = Instant::now();
-        let (outputs, info, kernel) = (plan.outputs.clone(), task.task, task.kernel);
+        let (info, kernel) = (task.task, task.kernel);
+        let commitment = to_hash(&plan.commitment);
+        let digest = to_hash(&plan.outputs_digest);
         let verdict = tokio::task::spawn_blocking(move || {
             selfcheck::check(&info, &kernel, &outputs, &commitment, &digest)
         })
@@ -274,22 +205,14 @@ pub(crate) async fn execute(
         }
     }
     // The task is read again last: the run and the check took time.
-    let current = shared.market().task(task_id).await?.task;
+    let current = shared.chain.task(task_id).await?.task;
     let height = shared.chain.height().await?;
     if let Some(reason) = gate.before_commit(&current, shared.address(), height) {
         return Ok(Outcome::Dropped(reason));
     }
     shared.store.save(&plan)?; // never a commit without its reveal plan on disk
 
-    let commit = ExecuteMsg::Commit {
-        task_id,
-        commitment: HexBinary::from(commitment.to_vec()),
-    };
-    let hash = match shared
-        .signer
-        .broadcast(&shared.contracts.task_market, &commit, vec![])
-        .await
-    {
+    let hash = match shared.chain.broadcast(&plan.commit_msg()).await {
         Ok(hash) => hash,
         Err(e) => {
             shared.store.remove(task_id);
@@ -313,14 +236,70 @@ pub(crate) async fn execute(
     shared.reservations.release(task_id); // locked in the vault now, or not at all
     match included {
         Ok(outcome) => tracing::info!(height = outcome.height, "committed"),
-        Err(e) => {
-            // Not in a block: nothing is locked, nothing to reveal.
+        Err(opengpu_client::Error::TxFailed { reason, .. }) => {
+            // Failed in its block: nothing is locked, nothing to reveal.
             shared.store.remove(task_id);
-            tracing::warn!(error = %e, "commit failed");
+            tracing::warn!(reason, "commit failed");
             return Ok(Outcome::Failed("commit_failed"));
+        }
+        // Not seen in a block in time: it may still land, so the plan is kept until the chain
+        // shows the commitment, or shows that it can no longer arrive.
+        Err(e) => {
+            tracing::warn!(error = %e, "commit not confirmed; looking for it on chain");
+            if let Some(outcome) = await_commitment(shared, &plan, gate, cancel).await? {
+                return Ok(outcome);
+            }
+            tracing::info!("commitment found on chain");
         }
     }
     reveal_and_settle(shared, plan, cancel).await
+}
+
+/// A commitment whose inclusion is unknown: waits until it is on chain (`None`) or can no
+/// longer arrive (the task closed to commits without it: `Some`, the plan removed).
+async fn await_commitment(
+    shared: &Shared,
+    plan: &RevealPlan,
+    gate: CommitGate,
+    cancel: &Stops,
+) -> anyhow::Result<Option<Outcome>> {
+    let task_id = plan.task_id;
+    loop {
+        // The height first: the task and commitments read after it are no older.
+        let height = shared.chain.height().await?;
+        let task = shared.chain.task(task_id).await?.task;
+        if mine(shared, task_id).await?.is_some() {
+            return Ok(None);
+        }
+        if let Some(reason) = gate.before_commit(&task, shared.address(), height) {
+            shared.store.remove(task_id);
+            tracing::warn!(reason, "the commit never landed");
+            return Ok(Some(Outcome::Failed("commit_failed")));
+        }
+        tokio::select! {
+            // The plan stays on disk: a restart looks again.
+            _ = cancel.shutdown.cancelled() => return Ok(Some(Outcome::Abandoned)),
+            _ = tokio::time::sleep(SETTLE_POLL) => {}
+        }
+    }
+}
+
+/// This provider's commitment to `task_id`, if it has one.
+async fn mine(shared: &Shared, task_id: TaskId) -> anyhow::Result<Option<CommitmentInfo>> {
+    Ok(shared
+        .chain
+        .commitments(task_id)
+        .await?
+        .into_iter()
+        .find(|c| c.provider.as_str() == shared.address()))
+}
+
+/// A 32-byte hash the plan holds.
+fn to_hash(bytes: &cosmwasm_std::HexBinary) -> [u8; 32] {
+    bytes
+        .as_slice()
+        .try_into()
+        .expect("a plan's digest and commitment are SHA-256 hashes")
 }
 
 /// Fail point `provider::corrupt_output` (feature `failpoints`,
@@ -331,13 +310,13 @@ fn corrupt_output_requested() -> bool {
     false
 }
 
-/// Why a task can no longer take a commit, if it cannot.
+/// Why a task can no longer take a commit, if it cannot ([`policy::closed_to_commits`]), as
+/// the reason a job is dropped.
 fn not_committable(task: &TaskInfo) -> Option<&'static str> {
-    match task.status {
-        TaskStatus::Open | TaskStatus::Committed if task.commit_count < task.max_committers => None,
-        TaskStatus::Open | TaskStatus::Committed => Some("committers_full"),
-        _ => Some("ended_before_commit"),
-    }
+    policy::closed_to_commits(task).map(|closed| match closed {
+        policy::Skip::NotOpen(_) => "ended_before_commit",
+        other => other.label(),
+    })
 }
 
 async fn reveal_and_settle(
@@ -346,19 +325,13 @@ async fn reveal_and_settle(
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     let task_id = plan.task_id;
-    let task = shared.market().task(task_id).await?.task;
+    let task = shared.chain.task(task_id).await?.task;
     if task.status.is_final() {
         // Someone won first (or the task expired): the commitment is released or forfeited.
         shared.store.remove(task_id);
         return judge(shared, &task).await;
     }
-    let mine = shared
-        .market()
-        .commitments(task_id)
-        .await?
-        .into_iter()
-        .find(|c| c.provider.as_str() == shared.address());
-    let Some(mine) = mine else {
+    let Some(mine) = mine(shared, task_id).await? else {
         shared.store.remove(task_id);
         anyhow::bail!("task {task_id}: a reveal plan but no commitment on chain");
     };
@@ -366,7 +339,7 @@ async fn reveal_and_settle(
         shared.store.remove(task_id);
         return await_settlement(shared, task_id, cancel).await;
     }
-    if mine.commitment.as_slice() != plan.commitment(shared.address()).as_slice() {
+    if !plan.opens(&mine.commitment) {
         shared.store.set_aside(
             task_id,
             "it does not open this provider's commitment on chain (another key, or another \
@@ -390,11 +363,12 @@ async fn reveal_and_settle(
     // Fault injection for the end-to-end tests (feature `failpoints`): give up here, as a
     // crash between commit and reveal would, keeping the plan on disk.
     fail::fail_point!("provider::before_reveal", |_| Ok(Outcome::Abandoned));
-    let reveal = ExecuteMsg::Reveal {
-        task_id,
-        outputs: plan.outputs.clone(),
-        salt: plan.salt.clone(),
-        price: plan.offer,
+    let reveal = match plan.reveal_msg() {
+        Ok(reveal) => reveal,
+        Err(e) => {
+            shared.store.set_aside(task_id, &e.to_string());
+            return Ok(Outcome::Failed("plan_mismatch"));
+        }
     };
     let mut attempt = 0;
     let tx = loop {
@@ -407,17 +381,14 @@ async fn reveal_and_settle(
             .wait_for_height_above(mine.committed_height, Duration::from_secs(60))
             .await?;
         let sent_at = Instant::now();
-        let outcome = shared
-            .signer
-            .execute(&shared.contracts.task_market, &reveal, vec![])
-            .await;
+        let outcome = shared.chain.execute(&reveal).await;
         shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
         let error = match outcome {
             Ok(tx) => break tx,
             Err(e) => e,
         };
         // The task may have ended meanwhile; look before calling it a failure.
-        let task = shared.market().task(task_id).await?.task;
+        let task = shared.chain.task(task_id).await?.task;
         if task.status.is_final() {
             shared.store.remove(task_id);
             return judge(shared, &task).await;
@@ -437,8 +408,7 @@ async fn reveal_and_settle(
             .await?;
     };
     shared.store.remove(task_id);
-    let revealed =
-        tx.event::<opengpu_types::events::TaskRevealed>(Some(&shared.contracts.task_market))?;
+    let revealed = tx.event::<opengpu_types::events::TaskRevealed>(Some(shared.chain.market()))?;
     match revealed.as_ref().map(|r| r.outcome.as_str()) {
         Some("rejected") => {
             tracing::error!("reveal rejected by verification: collateral slashed");
@@ -466,7 +436,7 @@ async fn wait_for_commits_closed(
 ) -> anyhow::Result<Option<Outcome>> {
     let mut announced = false;
     loop {
-        let task = shared.market().task(task_id).await?.task;
+        let task = shared.chain.task(task_id).await?.task;
         if task.status.is_final() {
             shared.store.remove(task_id);
             return judge(shared, &task).await.map(Some);
@@ -501,7 +471,7 @@ async fn await_settlement(
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     loop {
-        let task = shared.market().task(task_id).await?.task;
+        let task = shared.chain.task(task_id).await?.task;
         if task.status.is_final() {
             return judge(shared, &task).await;
         }
@@ -509,11 +479,7 @@ async fn await_settlement(
         if let Some(at) = finalize_height(shared, &task).await? {
             if height > at {
                 let finalize = ExecuteMsg::Finalize { task_id };
-                match shared
-                    .signer
-                    .execute(&shared.contracts.task_market, &finalize, vec![])
-                    .await
-                {
+                match shared.chain.execute(&finalize).await {
                     Ok(tx) => tracing::info!(height = tx.height, "finalized"),
                     // Usually someone finalized first; the next look tells.
                     Err(e) => tracing::debug!(error = %e, "finalize not accepted"),
@@ -539,7 +505,7 @@ async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Opt
         CompetitionModel::Auction { .. } => None,
         CompetitionModel::FirstResponse => {
             // Settles once every earlier committer's reveal window is over.
-            let commitments = shared.market().commitments(task.id).await?;
+            let commitments = shared.chain.commitments(task.id).await?;
             let mine = commitments
                 .iter()
                 .find(|c| c.provider.as_str() == shared.address());
@@ -566,12 +532,7 @@ async fn judge(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Won);
         }
     }
-    let mine = shared
-        .market()
-        .commitments(task.id)
-        .await?
-        .into_iter()
-        .find(|c| c.provider.as_str() == me);
+    let mine = mine(shared, task.id).await?;
     Ok(mine.map_or(Outcome::Lost, |c| outcome_of(&c.state)))
 }
 
@@ -592,6 +553,7 @@ fn outcome_of(state: &CommitmentState) -> Outcome {
 #[cfg(test)]
 mod tests {
     use cosmwasm_std::{HexBinary, Uint128};
+    use opengpu_types::market::TaskStatus;
 
     use super::*;
 
@@ -677,13 +639,119 @@ mod tests {
         assert_eq!(gate.before_run(&auction, "me"), Some("ended_before_commit"));
     }
 
+    use std::future::Future;
+
+    use tokio::sync::Notify;
+    use tokio_util::sync::CancellationToken;
+
+    use crate::fake::{no_plan, FakeBackend, World};
+
+    fn stops() -> Stops {
+        Stops {
+            task_ended: CancellationToken::new(),
+            shutdown: CancellationToken::new(),
+            nudge: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Task 1, just taken.
+    fn fresh(world: &World) -> Start {
+        Start::Fresh {
+            task: Box::new(world.task.clone()),
+            offer: None,
+            taken_at: Instant::now(),
+            received_at: Instant::now(),
+        }
+    }
+
+    /// Polls `done` until it holds (the job runs meanwhile), for 10 s at most.
+    async fn until(done: impl Fn() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("not reached in time");
+    }
+
+    async fn within<T>(job: impl Future<Output = T>) -> T {
+        tokio::time::timeout(Duration::from_secs(10), job)
+            .await
+            .expect("the job ended in time")
+    }
+
+    #[tokio::test]
+    async fn a_commit_whose_inclusion_is_unknown_is_revealed_once_found() {
+        let world = World::new();
+        let chain = &world.chain;
+        chain.with(|m| m.hold = 1); // the commit waits in the mempool: its wait times out
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops()));
+        // The job looked for its commitment on chain, did not find it, and kept its plan.
+        until(|| chain.with(|m| m.looks >= 1)).await;
+        assert_eq!(chain.sent(), ["commit"]);
+        assert_eq!(shared.store.pending().unwrap(), vec![1]);
+        chain.land();
+        assert_eq!(within(job).await.unwrap(), Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_never_lands_is_given_up_once_commits_close() {
+        let world = World::new();
+        let chain = &world.chain;
+        chain.with(|m| m.hold = 1);
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops()));
+        until(|| chain.with(|m| m.looks >= 1)).await;
+        assert_eq!(
+            shared.store.pending().unwrap(),
+            vec![1],
+            "kept while it may land"
+        );
+        // The deadline passes with the commit still out of any block: it can never land.
+        chain.with(|m| m.height = world.task.task.deadline_height);
+        assert_eq!(within(job).await.unwrap(), Outcome::Failed("commit_failed"));
+        assert_eq!(chain.sent(), ["commit"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_task_that_ends_while_its_kernel_runs_is_not_committed() {
+        for daemon_saw_it in [true, false] {
+            let world = World::new();
+            let stops = stops();
+            let ended = stops.task_ended.clone();
+            let chain = world.chain.clone();
+            // The client cancels (or the task expires) while the kernel runs; the daemon may
+            // or may not have passed the event on by the time the run ends.
+            let backend = FakeBackend::new().during_run(move || {
+                chain.with(|m| m.task(1).status = TaskStatus::Cancelled);
+                if daemon_saw_it {
+                    ended.cancel();
+                }
+            });
+            let shared = Arc::new(world.shared(backend));
+            let outcome = within(run(shared.clone(), 1, fresh(&world), stops)).await;
+            let reason = if daemon_saw_it {
+                "ended_during_run"
+            } else {
+                "ended_before_commit"
+            };
+            assert_eq!(outcome, Outcome::Dropped(reason));
+            assert_eq!(world.chain.sent(), Vec::<String>::new(), "nothing sent");
+            assert!(no_plan(&shared));
+        }
+    }
+
     #[cfg(feature = "failpoints")]
     #[test]
     fn the_corrupt_output_fail_point_is_off_unless_configured() {
-        assert!(!corrupt_output_requested());
-        fail::cfg("provider::corrupt_output", "return").unwrap();
-        assert!(corrupt_output_requested());
-        fail::remove("provider::corrupt_output");
-        assert!(!corrupt_output_requested());
+        crate::fake::assert_fail_point_toggles(
+            "provider::corrupt_output",
+            corrupt_output_requested,
+        );
     }
 }

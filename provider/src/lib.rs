@@ -6,21 +6,27 @@
 //! ```
 //!
 //! - [`config`]: the TOML file; [`cli`]: the subcommands; [`daemon`]: the main loop;
-//!   [`job`]: one task from slot to settlement; [`selfcheck`]: the task's own check, run on
-//!   a result before it is committed; [`store`]: reveal plans and sealed bids kept across
-//!   restarts; [`auction`]: an auction from bid to award; [`pricing`]: what it bids.
+//!   [`job`]: one task from slot to settlement; [`shared`]: what the loop and its jobs share;
+//!   [`chain`]: the market as they see it (a trait, so that unit tests run them against an
+//!   in-memory market); [`selfcheck`]: the task's own check, run on a result before it is
+//!   committed; [`store`]: reveal plans and sealed bids kept across restarts; [`auction`]: an
+//!   auction from bid to award; [`pricing`]: what it bids.
 
 pub mod auction;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod executor;
+#[cfg(test)]
+mod fake;
 pub mod job;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
 pub mod pricing;
 pub mod selfcheck;
+pub mod shared;
 pub mod signer;
 pub mod source;
 pub mod store;

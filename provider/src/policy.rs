@@ -121,20 +121,11 @@ impl Rules {
     /// Takes `task` or says why not. Cheap checks on the task come first, the ones that
     /// depend on the provider's load last.
     pub fn decide(&self, task: &TaskInfo, kernel: &Kernel, now: &Situation) -> Result<Take, Skip> {
-        if !matches!(task.status, TaskStatus::Open | TaskStatus::Committed) {
-            return Err(Skip::NotOpen(task.status));
+        if let Some(closed) = closed_to_commits(task) {
+            return Err(closed);
         }
         if now.already_committed {
             return Err(Skip::AlreadyCommitted);
-        }
-        // An auction's slots are its bids (results come from the awardee alone).
-        let taken = if task.model.is_auction() {
-            task.auction.as_ref().map_or(0, |a| a.bid_count)
-        } else {
-            task.commit_count
-        };
-        if taken >= task.max_committers {
-            return Err(Skip::CommittersFull(task.max_committers));
         }
         if !self.models.contains(&ModelName::of(&task.model)) {
             return Err(Skip::ModelNotServed(task.model));
@@ -220,6 +211,22 @@ impl Rules {
         };
         Some(rule.bid(&Work::of(task, kernel)))
     }
+}
+
+/// Why `task` takes no further commitment (in an auction, no further bid) now, if it does
+/// not: it ended ([`Skip::NotOpen`]), or every slot is taken ([`Skip::CommittersFull`]). The
+/// policy's first rule, which a job applies again before it runs a task and before it commits.
+pub fn closed_to_commits(task: &TaskInfo) -> Option<Skip> {
+    if !matches!(task.status, TaskStatus::Open | TaskStatus::Committed) {
+        return Some(Skip::NotOpen(task.status));
+    }
+    // An auction's slots are its bids (results come from the awardee alone).
+    let taken = if task.model.is_auction() {
+        task.auction.as_ref().map_or(0, |a| a.bid_count)
+    } else {
+        task.commit_count
+    };
+    (taken >= task.max_committers).then_some(Skip::CommittersFull(task.max_committers))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! holds up nobody else's broadcast.
 //!
 //! Gas is simulated and multiplied by the configured adjustment. A message whose cost in its
-//! block may exceed its simulation asks for a larger factor ([`SignerHandle::execute_scaled`]):
+//! block may exceed its simulation asks for a larger factor ([`SignerHandle::broadcast_scaled`]):
 //! an auction's last bid reveal applies the award in the same transaction, and which reveal
 //! comes last in a block is unknown when each is simulated.
 
@@ -81,17 +81,6 @@ impl SignerHandle {
         Ok(self.chain.wait_for_tx(hash).await?)
     }
 
-    /// [`SignerHandle::execute`] with `gas_scale` times the configured gas adjustment.
-    pub async fn execute_scaled<M: Serialize>(
-        &self,
-        contract: &str,
-        msg: &M,
-        gas_scale: f64,
-    ) -> Result<TxOutcome, SubmitError> {
-        let hash = self.send(contract, msg, vec![], gas_scale).await?;
-        Ok(self.chain.wait_for_tx(hash).await?)
-    }
-
     /// Broadcasts `msg`; returns once the mempool took it.
     pub async fn broadcast<M: Serialize>(
         &self,
@@ -100,6 +89,17 @@ impl SignerHandle {
         funds: Vec<Coin>,
     ) -> Result<Hash, SubmitError> {
         self.send(contract, msg, funds, 1.0).await
+    }
+
+    /// [`SignerHandle::broadcast`], without funds, with `gas_scale` times the configured gas
+    /// adjustment.
+    pub async fn broadcast_scaled<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        gas_scale: f64,
+    ) -> Result<Hash, SubmitError> {
+        self.send(contract, msg, vec![], gas_scale).await
     }
 
     async fn send<M: Serialize>(

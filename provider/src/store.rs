@@ -1,169 +1,107 @@
-//! Reveal plans and sealed bids on disk. A plan (outputs, salt, offer) is written before its commit is
-//! broadcast and removed once the reveal is in a block or the task ended, so a provider that
-//! restarts between commit and reveal still reveals and keeps its collateral.
+//! Reveal plans and sealed bids on disk, in the client library's formats and naming (the one
+//! recipe the CLI uses too: `opengpu_client::reveal` and `opengpu_client::bid`), with this
+//! daemon's logging. A plan (outputs, salt, price) is written before its commit is broadcast
+//! and removed once the reveal is in a block or the task ended, so a provider that restarts
+//! between commit and reveal still reveals and keeps its collateral.
 //!
-//! Plans carry a format version. A plan of another version (those written before the price
-//! went into the commitment have none) cannot open its commitment under the current market:
-//! it is set aside as `<task>.json.unusable`, with an error in the log, and never revealed.
+//! A plan that cannot open its commitment (the format written before the price went into the
+//! commitment, or one kept for another provider) is set aside as
+//! `<task>-<provider>.json.unusable`, with an error in the log, and never revealed. Plans an
+//! earlier daemon kept as `<task>.json` are renamed to the current naming when the store
+//! opens (their format 2 is read as it is).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use cosmwasm_std::{Binary, HexBinary, Uint128};
 use opengpu_client::bid::SealedBid;
-use opengpu_types::commitment::{commitment, outputs_digest};
+use opengpu_client::reveal::{self, RevealPlan};
 use opengpu_types::TaskId;
-use serde::{Deserialize, Serialize};
 
-/// The plan format this daemon writes and reveals. 1 (no `version` field): the commitment
-/// recipe without the price. 2: `commitment(task, provider, digest, offer, salt)`.
-pub const PLAN_VERSION: u32 = 2;
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RevealPlan {
-    /// [`PLAN_VERSION`] when written by this daemon; 1 when absent (older daemons).
-    #[serde(default = "first_version")]
-    pub version: u32,
-    pub task_id: TaskId,
-    pub outputs: Vec<Binary>,
-    pub salt: HexBinary,
-    /// The price inside the commitment, which the reveal must repeat: the offer under Manual
-    /// Confirmation, `None` in models without a price.
-    #[serde(default)]
-    pub offer: Option<Uint128>,
-}
-
-fn first_version() -> u32 {
-    1
-}
-
-impl RevealPlan {
-    pub fn new(
-        task_id: TaskId,
-        outputs: Vec<Binary>,
-        salt: HexBinary,
-        offer: Option<Uint128>,
-    ) -> RevealPlan {
-        RevealPlan {
-            version: PLAN_VERSION,
-            task_id,
-            outputs,
-            salt,
-            offer,
-        }
-    }
-
-    pub fn outputs_digest(&self) -> [u8; 32] {
-        outputs_digest(&self.outputs)
-    }
-
-    /// The commitment this plan opens for `provider`: what is committed, and what a resumed
-    /// plan is checked against before its reveal.
-    pub fn commitment(&self, provider: &str) -> [u8; 32] {
-        commitment(
-            self.task_id,
-            provider,
-            &self.outputs_digest(),
-            self.offer,
-            self.salt.as_slice(),
-        )
-    }
-}
-
+/// This provider's reveal plans, under `<state_dir>/reveal-plans/`.
 #[derive(Clone, Debug)]
 pub struct PlanStore {
-    dir: PathBuf,
+    plans: reveal::PlanStore,
+    /// The provider whose plans these are.
+    owner: String,
 }
 
 impl PlanStore {
-    pub fn open(state_dir: &Path) -> std::io::Result<PlanStore> {
+    /// Opens the store of `owner`'s plans, renaming plans an earlier daemon kept as
+    /// `<task>.json`.
+    pub fn open(state_dir: &Path, owner: &str) -> std::io::Result<PlanStore> {
         let dir = state_dir.join("reveal-plans");
         std::fs::create_dir_all(&dir)?;
-        Ok(PlanStore { dir })
+        let store = PlanStore {
+            plans: reveal::PlanStore::new(&dir),
+            owner: owner.to_string(),
+        };
+        for entry in std::fs::read_dir(&dir)? {
+            let name = entry?.file_name();
+            let id = name
+                .to_str()
+                .and_then(|name| name.strip_suffix(".json"))
+                .and_then(|id| id.parse::<TaskId>().ok());
+            if let Some(id) = id {
+                let to = store.path(id);
+                std::fs::rename(dir.join(&name), &to)?;
+                tracing::info!(task_id = id, plan = %to.display(), "reveal plan renamed");
+            }
+        }
+        Ok(store)
     }
 
     pub fn path(&self, task_id: TaskId) -> PathBuf {
-        self.dir.join(format!("{task_id}.json"))
+        self.plans.path(task_id, &self.owner)
+    }
+
+    pub fn aside_path(&self, task_id: TaskId) -> PathBuf {
+        self.plans.aside_path(task_id, &self.owner)
     }
 
     /// Writes the plan durably (temporary file, fsync, rename) before the commit goes out.
-    pub fn save(&self, plan: &RevealPlan) -> std::io::Result<()> {
-        let path = self.path(plan.task_id);
-        let tmp = path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(&serde_json::to_vec(plan).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, &path)
+    pub fn save(&self, plan: &RevealPlan) -> opengpu_client::Result<PathBuf> {
+        self.plans.save(plan)
     }
 
     pub fn remove(&self, task_id: TaskId) {
-        let path = self.path(task_id);
-        if let Err(e) = std::fs::remove_file(&path) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %path.display(), error = %e, "cannot remove reveal plan");
+        if let Err(e) = self.plans.remove(task_id, &self.owner) {
+            tracing::warn!(task_id, error = %e, "cannot remove reveal plan");
+        }
+    }
+
+    /// The saved plan of `task_id`, if any. A plan that cannot open its commitment is set
+    /// aside (see the module doc) and reads as none.
+    pub fn load(&self, task_id: TaskId) -> opengpu_client::Result<Option<RevealPlan>> {
+        match self.plans.load(task_id, &self.owner) {
+            Err(opengpu_client::Error::PlanUnusable { reason, .. }) => {
+                self.set_aside(task_id, &reason);
+                Ok(None)
             }
+            loaded => loaded,
         }
     }
 
-    /// The saved plan of `task_id`, if any. A plan of another format version is set aside
-    /// (see the module doc) and reads as none.
-    pub fn load(&self, task_id: TaskId) -> std::io::Result<Option<RevealPlan>> {
-        let plan: RevealPlan = match std::fs::read(self.path(task_id)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        if plan.version != PLAN_VERSION {
-            self.set_aside(
-                task_id,
-                &format!(
-                    "plan format {} (this daemon reveals format {PLAN_VERSION}: the price is \
-                     inside the commitment); its commitment cannot be opened",
-                    plan.version
-                ),
-            );
-            return Ok(None);
-        }
-        Ok(Some(plan))
-    }
-
-    /// Renames a plan that must not be revealed to `<task>.json.unusable` (kept for
-    /// inspection, no longer listed) and logs why, loudly: its collateral will be forfeited
-    /// unless the task ends first.
+    /// Renames a plan that must not be revealed to `<task>-<provider>.json.unusable` (kept
+    /// for inspection, no longer listed) and logs why, loudly: its collateral will be
+    /// forfeited unless the task ends first.
     pub fn set_aside(&self, task_id: TaskId, why: &str) {
-        let path = self.path(task_id);
-        let aside = self.aside_path(task_id);
-        match std::fs::rename(&path, &aside) {
-            Ok(()) => tracing::error!(
+        match self.plans.set_aside(task_id, &self.owner) {
+            Ok(aside) => tracing::error!(
                 task_id,
                 plan = %aside.display(),
                 "REVEAL PLAN SET ASIDE, NOT REVEALED: {why}"
             ),
             Err(e) => tracing::error!(
                 task_id,
-                plan = %path.display(),
+                plan = %self.path(task_id).display(),
                 error = %e,
                 "reveal plan unusable ({why}) and cannot be renamed"
             ),
         }
     }
 
-    pub fn aside_path(&self, task_id: TaskId) -> PathBuf {
-        self.dir.join(format!("{task_id}.json.unusable"))
-    }
-
     /// Task ids of every saved plan, oldest task first.
-    pub fn pending(&self) -> std::io::Result<Vec<TaskId>> {
-        let mut ids = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            let name = name.to_string_lossy();
-            if let Some(id) = name.strip_suffix(".json").and_then(|s| s.parse().ok()) {
-                ids.push(id);
-            }
-        }
-        ids.sort_unstable();
-        Ok(ids)
+    pub fn pending(&self) -> opengpu_client::Result<Vec<TaskId>> {
+        self.plans.pending(&self.owner)
     }
 }
 
@@ -210,24 +148,21 @@ impl BidStore {
 
 #[cfg(test)]
 mod tests {
+    use cosmwasm_std::{Binary, HexBinary, Uint128};
+    use opengpu_types::commitment::{commitment, outputs_digest};
+
     use super::*;
+
+    const ME: &str = "wasm1me";
 
     #[test]
     fn plans_round_trip_and_are_listed_until_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = PlanStore::open(dir.path()).unwrap();
-        let plan = RevealPlan::new(
-            12,
-            vec![Binary::from(vec![1, 2, 3])],
-            HexBinary::from(vec![7; 32]),
-            Some(Uint128::new(5)),
-        );
+        let store = PlanStore::open(dir.path(), ME).unwrap();
+        let plan = RevealPlan::new(12, ME, vec![Binary::from(vec![1, 2, 3])], None);
         store.save(&plan).unwrap();
         store
-            .save(&RevealPlan {
-                task_id: 3,
-                ..plan.clone()
-            })
+            .save(&RevealPlan::new(3, ME, vec![], Some(Uint128::new(5))))
             .unwrap();
         assert_eq!(store.pending().unwrap(), vec![3, 12]);
         assert_eq!(store.load(12).unwrap(), Some(plan));
@@ -238,55 +173,33 @@ mod tests {
     }
 
     #[test]
-    fn the_committed_price_survives_the_round_trip_and_opens_the_commitment() {
+    fn an_earlier_daemons_plans_are_renamed_and_revealed_or_set_aside() {
         let dir = tempfile::tempdir().unwrap();
-        let store = PlanStore::open(dir.path()).unwrap();
-        let outputs = vec![Binary::from(vec![9; 8])];
-        let salt = HexBinary::from(vec![3; 32]);
-        let price = Some(Uint128::new(1_000));
-        let plan = RevealPlan::new(4, outputs.clone(), salt.clone(), price);
-        store.save(&plan).unwrap();
-        let loaded = store.load(4).unwrap().expect("saved");
-        assert_eq!(loaded.offer, price);
-        assert_eq!(loaded.version, PLAN_VERSION);
-        let expected = commitment(
-            4,
-            "wasm1me",
-            &outputs_digest(&outputs),
-            price,
-            salt.as_slice(),
-        );
-        assert_eq!(loaded.commitment("wasm1me"), expected);
-        // The price is bound: the same plan without it opens another commitment.
-        let unpriced = RevealPlan::new(4, outputs, salt, None);
-        assert_ne!(unpriced.commitment("wasm1me"), expected);
-    }
+        let plans = dir.path().join("reveal-plans");
+        std::fs::create_dir_all(&plans).unwrap();
+        let outputs = vec![Binary::from(vec![1, 2, 3])];
+        let salt = HexBinary::from(vec![7; 32]);
+        // Format 2, as the previous daemon wrote it: the price inside the commitment.
+        let v2 = serde_json::json!({
+            "version": 2, "task_id": 4, "outputs": outputs, "salt": salt, "offer": "1000",
+        });
+        std::fs::write(plans.join("4.json"), v2.to_string()).unwrap();
+        // No version: the commitment recipe without the price.
+        let v1 = serde_json::json!({"task_id": 8, "outputs": outputs, "salt": salt, "offer": null});
+        std::fs::write(plans.join("8.json"), v1.to_string()).unwrap();
 
-    #[test]
-    fn a_plan_of_the_old_format_is_set_aside_not_revealed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = PlanStore::open(dir.path()).unwrap();
-        // What the previous daemon wrote: no version (its commitment had no price in it).
-        let old = serde_json::json!({
-            "task_id": 8,
-            "outputs": ["AQID"],
-            "salt": "07".repeat(32),
-            "offer": null,
-        });
-        std::fs::write(store.path(8), old.to_string()).unwrap();
-        assert_eq!(store.pending().unwrap(), vec![8]);
+        let store = PlanStore::open(dir.path(), ME).unwrap();
+        assert!(!plans.join("4.json").exists() && !plans.join("8.json").exists());
+        assert_eq!(store.pending().unwrap(), vec![4, 8]);
+        let plan = store.load(4).unwrap().expect("format 2 is read");
+        let price = Some(Uint128::new(1_000));
+        let expected = commitment(4, ME, &outputs_digest(&outputs), price, salt.as_slice());
+        assert!(plan.opens(&HexBinary::from(expected.to_vec())));
+        assert_eq!(plan.price, price);
+
         assert_eq!(store.load(8).unwrap(), None);
-        assert_eq!(store.pending().unwrap(), Vec::<TaskId>::new());
+        assert_eq!(store.pending().unwrap(), vec![4]);
         assert!(store.aside_path(8).exists());
-        // A plan without `offer` at all still parses (as `None`).
-        let bare = serde_json::json!({
-            "version": PLAN_VERSION,
-            "task_id": 9,
-            "outputs": [],
-            "salt": "07".repeat(16),
-        });
-        std::fs::write(store.path(9), bare.to_string()).unwrap();
-        assert_eq!(store.load(9).unwrap().expect("current format").offer, None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use opengpu_client::config::{GasPrice, GasSetting, DEFAULT_BECH32_PREFIX};
+use opengpu_client::config::{GasPrice, DEFAULT_BECH32_PREFIX};
 use opengpu_client::keys::{with_prefix, Backend, KeyInfo, Keyring, Passphrase};
 use opengpu_client::{ChainClient, ChainConfig, ContractAddrs, Deployment, Signer};
 use serde::Serialize;
@@ -124,30 +124,23 @@ impl Context {
     pub async fn chain(&mut self) -> Result<&ChainClient> {
         if self.chain.is_none() {
             let deployment = self.deployment()?.cloned();
-            let rpc = self
-                .opts
-                .node
-                .clone()
-                .or_else(|| deployment.as_ref().map(|d| d.rpc.clone()))
-                .unwrap_or_else(|| DEFAULT_NODE.to_string());
-            let gas_price = match (&self.opts.gas_prices, &deployment) {
-                (Some(price), _) => Some(price.parse::<GasPrice>()?),
-                (None, Some(d)) => Some(d.gas_price.parse::<GasPrice>()?),
-                (None, None) => None,
+            let mut config = match &deployment {
+                Some(deployment) => ChainConfig::from_deployment(deployment)?,
+                None => ChainConfig::new(DEFAULT_NODE),
             };
-            let gas: GasSetting = self.opts.gas.parse()?;
+            if let Some(node) = &self.opts.node {
+                config.rpc = node.clone();
+            }
+            if let Some(price) = &self.opts.gas_prices {
+                config.gas_price = Some(price.parse::<GasPrice>()?);
+            }
+            config.gas = self.opts.gas.parse()?;
             if !(self.opts.gas_adjustment.is_finite() && self.opts.gas_adjustment > 0.0) {
                 bail!("--gas-adjustment must be a positive number");
             }
-            let mut config = ChainConfig {
-                rpc: rpc.clone(),
-                chain_id: String::new(),
-                bech32_prefix: self.prefix(),
-                gas,
-                gas_adjustment: self.opts.gas_adjustment,
-                gas_price,
-                tx_timeout: self.opts.timeout.into(),
-            };
+            config.gas_adjustment = self.opts.gas_adjustment;
+            config.tx_timeout = self.opts.timeout.into();
+            let rpc = config.rpc.clone();
             let probe = ChainClient::new(config.clone())?;
             let status = probe.status().await?;
             let expected = self

@@ -126,10 +126,6 @@ impl Keyring {
         &self.dir
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// Every key, sorted by name.
     pub fn list(&self) -> Result<Vec<KeyInfo>> {
         if !self.dir.is_dir() {

@@ -5,7 +5,6 @@ mod keyring;
 mod seal;
 
 pub use keyring::{Backend, KeyInfo, Keyring, Passphrase};
-pub use seal::{open, seal, Sealed};
 
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::AccountId;

@@ -426,6 +426,9 @@ fn bad_kernels_are_skipped_and_counted_while_good_ones_are_served() {
             // A decisive policy, so the daemon takes the task (the kernel never gets to run).
             "--verify",
             &format!("reference:{}", "00".repeat(32)),
+            // The CLI's own check would refuse the kernel that does not build: this test is
+            // about the daemon meeting one.
+            "--no-local-check",
         ]);
         published["task_id"].as_u64().expect("task id").to_string()
     };

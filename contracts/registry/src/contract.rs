@@ -42,7 +42,9 @@ pub fn execute(
         ExecuteMsg::UpdateConfig { min_bond } => {
             execute::admin::update_config(deps, info, min_bond)
         }
-        ExecuteMsg::UpdateOwnership(action) => execute::admin::update_ownership(deps, info, action),
+        ExecuteMsg::UpdateOwnership(action) => {
+            opengpu_cw_utils::update_ownership(deps, &info, action)
+        }
     }
 }
 
@@ -56,13 +58,11 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             start_after,
             limit,
         } => to_json_binary(&query::providers(deps, filter, start_after, limit)?),
-        QueryMsg::Ownership {} => to_json_binary(&query::ownership(deps)?),
+        QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let attributes =
-        opengpu_cw_utils::migrate_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new().add_attributes(attributes))
+    opengpu_cw_utils::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)
 }

@@ -1,6 +1,7 @@
 use cosmwasm_std::{OverflowError, StdError, Uint128};
 use cw_utils::PaymentError;
 use opengpu_cw_utils::{MigrationError, OwnershipError};
+use opengpu_types::denom::InvalidDenom;
 use opengpu_types::registry::ProviderStatus;
 
 #[derive(thiserror::Error, Debug)]
@@ -39,8 +40,8 @@ pub enum ContractError {
     ZeroDeviceField { field: &'static str },
     #[error("profile lists {got} prices; at most {max} are allowed")]
     TooManyPrices { got: usize, max: usize },
-    #[error("price denom {denom:?} is not a valid denom: {reason}")]
-    InvalidDenom { denom: String, reason: &'static str },
+    #[error("price denom {0}")]
+    InvalidDenom(#[from] InvalidDenom),
     #[error("profile lists more than one price in {denom}")]
     DuplicatePriceDenom { denom: String },
 }

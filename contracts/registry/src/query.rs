@@ -1,6 +1,5 @@
 use cosmwasm_std::{Addr, Deps, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
-use opengpu_cw_utils::{get_ownership, Ownership};
 use opengpu_types::pagination::page_limit;
 use opengpu_types::registry::{
     Provider, ProviderFilter, ProviderResponse, ProviderStatus, ProvidersResponse, RegistryConfig,
@@ -73,8 +72,4 @@ fn device_matches(filter: &ProviderFilter, provider: &Provider) -> bool {
         .min_global_mem_bytes
         .is_none_or(|min| device.global_mem_bytes >= min)
         && filter.fp64.is_none_or(|fp64| device.fp64 == fp64)
-}
-
-pub fn ownership(deps: Deps) -> StdResult<Ownership> {
-    get_ownership(deps.storage)
 }

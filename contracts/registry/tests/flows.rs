@@ -1,13 +1,13 @@
 //! Registry flows against the real vault and market, deployed by the shared Suite.
 
 use cosmwasm_std::{coins, Addr, Uint128};
-use cw_multi_test::Executor;
 use opengpu_registry::ContractError;
 use opengpu_testing::{assert_error, default_profile, outputs, Suite, TaskSpec, STAKE_DENOM};
 use opengpu_types::registry::{
     ExecuteMsg, Outcome, ProviderFilter, ProviderStatus, ProvidersResponse, QueryMsg,
 };
-use opengpu_types::MigrateMsg;
+
+opengpu_testing::ownership_tests!(Registry);
 
 /// The Suite's default `min_bond`.
 const MIN_BOND: u128 = 1_000;
@@ -217,20 +217,4 @@ fn update_changes_what_the_market_sees() {
     let stored = suite.provider(&provider).provider;
     assert_eq!(stored.moniker, "renamed");
     assert_eq!(stored.device.global_mem_bytes, 1 << 20);
-}
-
-#[test]
-fn registry_migrates_to_its_own_newer_code() {
-    let mut suite = Suite::new();
-    let provider = suite.provider_with_bond("provider", MIN_BOND);
-    let code_id = suite.app.contract_data(&suite.registry).unwrap().code_id;
-    let (owner, registry) = (suite.owner.clone(), suite.registry.clone());
-    suite
-        .app
-        .migrate_contract(owner, registry, &MigrateMsg {}, code_id)
-        .unwrap();
-    assert_eq!(
-        suite.provider(&provider).provider.status,
-        ProviderStatus::Active
-    );
 }

@@ -1,6 +1,6 @@
-//! Entry points only; each arm calls one function in `execute` or `query`.
+//! Entry points only; each arm calls one function in `execute`, `query` or `opengpu_cw_utils`.
 
-use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
 use opengpu_types::vault::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use opengpu_types::MigrateMsg;
 
@@ -55,7 +55,7 @@ pub fn execute(
             max_claims_per_address,
         ),
         ExecuteMsg::UpdateOwnership(action) => {
-            execute::config::update_ownership(deps, info, action)
+            opengpu_cw_utils::update_ownership(deps, &info, action)
         }
     }
 }
@@ -65,20 +65,18 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
         QueryMsg::Config {} => query::config(deps),
         QueryMsg::Stake { address } => query::stake(deps, address),
-        QueryMsg::Lock { provider, task_id } => query::lock(deps, provider, task_id),
+        QueryMsg::TaskLock { provider, task_id } => query::task_lock(deps, provider, task_id),
         QueryMsg::Locks {
             provider,
             start_after,
             limit,
         } => query::locks(deps, provider, start_after, limit),
         QueryMsg::Totals {} => query::totals(deps),
-        QueryMsg::Ownership {} => query::ownership(deps),
+        QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
     }
 }
 
 #[cfg_attr(not(feature = "library"), cosmwasm_std::entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let attributes =
-        opengpu_cw_utils::migrate_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new().add_attributes(attributes))
+    opengpu_cw_utils::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)
 }

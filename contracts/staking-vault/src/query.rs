@@ -31,7 +31,7 @@ pub fn stake(deps: Deps, address: String) -> StdResult<Binary> {
     })
 }
 
-pub fn lock(deps: Deps, provider: String, task_id: TaskId) -> StdResult<Binary> {
+pub fn task_lock(deps: Deps, provider: String, task_id: TaskId) -> StdResult<Binary> {
     let provider = deps.api.addr_validate(&provider)?;
     let amount = LOCKS
         .may_load(deps.storage, (&provider, task_id))?
@@ -67,8 +67,4 @@ pub fn totals(deps: Deps) -> StdResult<Binary> {
         locked: totals.locked,
         unbonding: totals.unbonding,
     })
-}
-
-pub fn ownership(deps: Deps) -> StdResult<Binary> {
-    to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?)
 }

@@ -8,6 +8,8 @@ use opengpu_testing::{assert_error, Suite, STAKE_DENOM};
 use opengpu_types::vault::{ExecuteMsg, LockResponse, QueryMsg};
 use opengpu_types::TaskId;
 
+opengpu_testing::ownership_tests!(Vault);
+
 /// The Suite's default unbonding period.
 const PERIOD: u64 = 3_600;
 
@@ -70,7 +72,7 @@ fn lock_amount(suite: &Suite, provider: &Addr, task_id: TaskId) -> u128 {
         .wrap()
         .query_wasm_smart(
             &suite.vault,
-            &QueryMsg::Lock {
+            &QueryMsg::TaskLock {
                 provider: provider.to_string(),
                 task_id,
             },

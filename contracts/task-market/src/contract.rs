@@ -92,7 +92,7 @@ pub fn execute(
             params,
         ),
         ExecuteMsg::UpdateOwnership(action) => {
-            execute::config::update_ownership(deps, info, action)
+            opengpu_cw_utils::update_ownership(deps, &info, action)
         }
     }
 }
@@ -115,7 +115,5 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
 /// instance rather than migrating one that holds tasks (README, "Upgrading").
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let attributes =
-        opengpu_cw_utils::migrate_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new().add_attributes(attributes))
+    opengpu_cw_utils::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)
 }

@@ -1,8 +1,8 @@
 use cosmwasm_std::{ConversionOverflowError, OverflowError, StdError, Uint128};
 use cw_utils::PaymentError;
 use opengpu_cw_utils::{MigrationError, OwnershipError};
-use opengpu_types::kernel::KernelError;
-use opengpu_types::market::{CompetitionModel, TaskStatus};
+use opengpu_types::market::{CompetitionModel, PriceError, TaskStatus};
+use opengpu_types::publish::PublishError;
 
 #[derive(thiserror::Error, Debug)]
 pub enum ContractError {
@@ -18,21 +18,14 @@ pub enum ContractError {
     Ownership(#[from] OwnershipError),
     #[error(transparent)]
     Migration(#[from] MigrationError),
-    #[error("invalid kernel: {0}")]
-    InvalidKernel(#[from] KernelError),
+    /// A rule of `MarketConfig::check_publish`, which the CLI applies before it broadcasts.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
 
     #[error("invalid config: {reason}")]
     InvalidConfig { reason: String },
-    #[error("denom {denom} is not accepted; accepted denoms: {accepted}")]
-    DenomNotAccepted { denom: String, accepted: String },
-    #[error("collateral {got} is below the minimum {min}")]
-    CollateralTooLow { got: Uint128, min: Uint128 },
-    #[error("deadline of {got} blocks is outside the allowed {min}..={max}")]
-    DeadlineOutOfRange { got: u64, min: u64, max: u64 },
     #[error("verification policy rejected: {reason}")]
     InvalidPolicy { reason: String },
-    #[error("competition model rejected: {reason}")]
-    InvalidModel { reason: String },
 
     #[error("task {task_id} does not exist")]
     TaskNotFound { task_id: u64 },
@@ -104,8 +97,6 @@ pub enum ContractError {
     RevealWindowOpen { task_id: u64, until: u64 },
     #[error("task {task_id} has a valid result: call Finalize instead of Expire")]
     ValidResultExists { task_id: u64 },
-    #[error("task {task_id} has no result from {who}")]
-    NoResult { task_id: u64, who: String },
     #[error("task {task_id} is sealed: reveals open when commits close (after height {deadline} or once every committer slot is taken)")]
     CommitsStillOpen { task_id: u64, deadline: u64 },
     #[error("task {task_id} has no winner to pay")]
@@ -152,4 +143,19 @@ pub enum ContractError {
     NothingToAdvance { task_id: u64, reason: String },
     #[error("unknown reply id {id}")]
     UnknownReply { id: u64 },
+}
+
+/// The price rule lives in `opengpu_types` (`TaskInfo::check_price`, which the CLI applies
+/// too); each way of breaking it stays its own variant here.
+impl From<PriceError> for ContractError {
+    fn from(e: PriceError) -> Self {
+        match e {
+            PriceError::Required { model } => ContractError::PriceRequired { model },
+            PriceError::NotAccepted { model } => ContractError::PriceNotAccepted { model },
+            PriceError::Zero => ContractError::ZeroPrice {},
+            PriceError::AboveBudget { price, budget } => {
+                ContractError::PriceAboveBudget { price, budget }
+            }
+        }
+    }
 }

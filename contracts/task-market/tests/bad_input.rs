@@ -6,6 +6,7 @@ use opengpu_task_market::ContractError;
 use opengpu_testing::{assert_error, outputs, Suite, TaskSpec, PAY_DENOM, SALT, STAKE_DENOM};
 use opengpu_types::kernel::{KernelArg, KernelError, Requirements};
 use opengpu_types::market::{CompetitionModel, ExecuteMsg, TaskStatus};
+use opengpu_types::publish::PublishError;
 use opengpu_types::registry;
 use opengpu_types::verification::VerificationPolicy;
 
@@ -69,10 +70,10 @@ fn publish_with_oversize_kernel_source_is_refused() {
     spec.kernel.source = "x".repeat(16 * 1024 + 1);
     assert_publish_refused(
         spec,
-        ContractError::InvalidKernel(KernelError::SourceTooLarge {
+        ContractError::Publish(PublishError::InvalidKernel(KernelError::SourceTooLarge {
             got: 16 * 1024 + 1,
             max: 16 * 1024,
-        }),
+        })),
     );
 }
 
@@ -82,10 +83,10 @@ fn publish_with_oversize_outputs_is_refused() {
     spec.kernel.args.push(KernelArg::Output { size: 64 * 1024 });
     assert_publish_refused(
         spec,
-        ContractError::InvalidKernel(KernelError::OutputTooLarge {
+        ContractError::Publish(PublishError::InvalidKernel(KernelError::OutputTooLarge {
             got: 64 * 1024 + 16,
             max: 64 * 1024,
-        }),
+        })),
     );
 }
 
@@ -95,11 +96,13 @@ fn publish_with_malformed_kernel_is_refused() {
     spec.kernel.local_work_size = Some(vec![3]);
     assert_publish_refused(
         spec,
-        ContractError::InvalidKernel(KernelError::LocalDoesNotDivide {
-            dim: 0,
-            local: 3,
-            global: 4,
-        }),
+        ContractError::Publish(PublishError::InvalidKernel(
+            KernelError::LocalDoesNotDivide {
+                dim: 0,
+                local: 3,
+                global: 4,
+            },
+        )),
     );
 }
 
@@ -107,10 +110,10 @@ fn publish_with_malformed_kernel_is_refused() {
 fn publish_with_collateral_below_minimum_is_refused() {
     assert_publish_refused(
         TaskSpec::default().collateral(0),
-        ContractError::CollateralTooLow {
+        ContractError::Publish(PublishError::CollateralTooLow {
             got: Uint128::zero(),
             min: Uint128::new(1),
-        },
+        }),
     );
 }
 
@@ -118,11 +121,11 @@ fn publish_with_collateral_below_minimum_is_refused() {
 fn publish_with_deadline_out_of_range_is_refused() {
     assert_publish_refused(
         TaskSpec::default().deadline_blocks(1),
-        ContractError::DeadlineOutOfRange {
+        ContractError::Publish(PublishError::DeadlineOutOfRange {
             got: 1,
             min: 2,
             max: 10_000,
-        },
+        }),
     );
 }
 

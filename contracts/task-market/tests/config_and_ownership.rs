@@ -1,12 +1,12 @@
-//! Owner-only configuration, two-step ownership, and guarded migration.
+//! Owner-only configuration, and the ownership and migration checks all contracts share.
 
 use cosmwasm_std::Uint128;
-use cw_multi_test::Executor;
-use opengpu_cw_utils::{OwnershipAction, OwnershipError};
+use opengpu_cw_utils::OwnershipError;
 use opengpu_task_market::ContractError;
 use opengpu_testing::{assert_error, outputs, Suite, TaskSpec};
 use opengpu_types::market::{ExecuteMsg, MarketConfig, QueryMsg};
-use opengpu_types::{MigrateMsg, Ownership};
+
+opengpu_testing::ownership_tests!(Market);
 
 fn update_fee(fee_bps: u16) -> ExecuteMsg {
     ExecuteMsg::UpdateConfig {
@@ -103,69 +103,5 @@ fn config_change_does_not_alter_windows_of_a_running_task() {
     assert_eq!(
         suite.task(id).settlement.unwrap().price,
         Uint128::new(1_000)
-    );
-}
-
-#[test]
-fn ownership_moves_only_when_the_new_owner_accepts() {
-    let mut suite = Suite::new();
-    let owner = suite.owner.clone();
-    let next = suite.addr("next-owner");
-    let stranger = suite.addr("stranger");
-    let propose = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: next.to_string(),
-    });
-    let accept = ExecuteMsg::UpdateOwnership(OwnershipAction::AcceptOwnership {});
-    assert_error(
-        suite.execute_market(&stranger, &propose, &[]),
-        "only the owner",
-    );
-    suite.execute_market(&owner, &propose, &[]).unwrap();
-    assert_error(
-        suite.execute_market(&stranger, &accept, &[]),
-        "only the pending owner",
-    );
-    suite.execute_market(&next, &accept, &[]).unwrap();
-    let ownership: Ownership = suite
-        .app
-        .wrap()
-        .query_wasm_smart(&suite.market, &QueryMsg::Ownership {})
-        .unwrap();
-    assert_eq!(ownership.owner, Some(next.clone()));
-    suite.execute_market(&next, &update_fee(5), &[]).unwrap();
-    assert_error(
-        suite.execute_market(&owner, &update_fee(6), &[]),
-        "only the owner",
-    );
-}
-
-#[test]
-fn migrate_to_the_same_contract_keeps_state_and_other_code_is_refused() {
-    let mut suite = Suite::new();
-    let client = suite.client_with_funds("client", 10_000);
-    let id = suite.publish(&client, TaskSpec::first_response()).unwrap();
-    let market_code = suite
-        .app
-        .wrap()
-        .query_wasm_contract_info(&suite.market)
-        .unwrap()
-        .code_id;
-    let registry_code = suite
-        .app
-        .wrap()
-        .query_wasm_contract_info(&suite.registry)
-        .unwrap()
-        .code_id;
-    let (owner, market) = (suite.owner.clone(), suite.market.clone());
-    suite
-        .app
-        .migrate_contract(owner.clone(), market.clone(), &MigrateMsg {}, market_code)
-        .unwrap();
-    assert_eq!(suite.task(id).id, id);
-    assert_error(
-        suite
-            .app
-            .migrate_contract(owner, market, &MigrateMsg {}, registry_code),
-        "cannot migrate from contract crates.io:opengpu-task-market to crates.io:opengpu-registry",
     );
 }

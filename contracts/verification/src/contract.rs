@@ -29,7 +29,9 @@ pub fn execute(
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
     match msg {
-        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, info, action),
+        ExecuteMsg::UpdateOwnership(action) => {
+            opengpu_cw_utils::update_ownership(deps, &info, action)
+        }
     }
 }
 
@@ -49,13 +51,11 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             outputs_digest,
         )?),
         QueryMsg::CheckPolicy { policy } => to_json_binary(&query::check_policy(policy)),
-        QueryMsg::Ownership {} => to_json_binary(&query::ownership(deps)?),
+        QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let attributes =
-        opengpu_cw_utils::migrate_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new().add_attributes(attributes))
+    opengpu_cw_utils::migrate(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)
 }

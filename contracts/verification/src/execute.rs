@@ -1,5 +1,5 @@
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
-use opengpu_cw_utils::{initialize_owner, OwnershipAction};
+use opengpu_cw_utils::initialize_owner;
 use opengpu_types::events::actions;
 use opengpu_types::verification::{InstantiateMsg, VerificationConfig};
 
@@ -25,13 +25,4 @@ pub fn instantiate(
         .add_attribute("owner", owner)
         .add_attribute("market", config.market_addr)
         .add_attribute("vault", config.vault_addr))
-}
-
-pub fn update_ownership(
-    deps: DepsMut,
-    info: MessageInfo,
-    action: OwnershipAction,
-) -> Result<Response, ContractError> {
-    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
-    Ok(Response::new().add_attributes(attributes))
 }

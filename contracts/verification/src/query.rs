@@ -1,5 +1,4 @@
 use cosmwasm_std::{Deps, HexBinary, StdError, StdResult};
-use opengpu_cw_utils::{get_ownership, Ownership};
 use opengpu_types::verification::{Verdict, VerificationConfig, VerificationPolicy};
 
 use crate::checks::{self, Revealed};
@@ -31,8 +30,4 @@ pub fn check(
 
 pub fn check_policy(policy: VerificationPolicy) -> Verdict {
     checks::verdict(checks::check_policy(&policy))
-}
-
-pub fn ownership(deps: Deps) -> StdResult<Ownership> {
-    get_ownership(deps.storage)
 }

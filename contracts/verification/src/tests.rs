@@ -3,17 +3,15 @@
 use cosmwasm_std::testing::{
     message_info, mock_dependencies, mock_env, MockApi, MockQuerier, MockStorage,
 };
-use cosmwasm_std::{coin, from_json, Addr, Binary, Empty, HexBinary, OwnedDeps, StdResult};
-use cw_utils::PaymentError;
-use opengpu_cw_utils::{Ownership, OwnershipAction, OwnershipError};
+use cosmwasm_std::{from_json, Addr, Binary, Empty, HexBinary, OwnedDeps, StdResult};
 use opengpu_types::commitment::outputs_digest;
 use opengpu_types::events::actions;
 use opengpu_types::verification::{
-    ExecuteMsg, InstantiateMsg, QueryMsg, Verdict, VerificationConfig, VerificationPolicy,
+    InstantiateMsg, QueryMsg, Verdict, VerificationConfig, VerificationPolicy,
 };
-use opengpu_types::MigrateMsg;
+use opengpu_types::Ownership;
 
-use crate::contract::{execute, instantiate, migrate, query, CONTRACT_NAME, CONTRACT_VERSION};
+use crate::contract::{instantiate, query, CONTRACT_NAME};
 use crate::ContractError;
 
 type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier, Empty>;
@@ -149,63 +147,6 @@ fn instantiate_with_explicit_owner_sets_that_owner() {
 }
 
 #[test]
-fn update_ownership_by_non_owner_is_rejected() {
-    let mut s = setup();
-    let mallory = s.deps.api.addr_make("mallory");
-    let msg = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: mallory.to_string(),
-    });
-    let err = execute(
-        s.deps.as_mut(),
-        mock_env(),
-        message_info(&mallory, &[]),
-        msg,
-    )
-    .unwrap_err();
-    assert!(matches!(
-        err,
-        ContractError::Ownership(OwnershipError::NotOwner { .. })
-    ));
-    let ownership: Ownership = ask(&s.deps, QueryMsg::Ownership {}).unwrap();
-    assert_eq!(ownership.pending_owner, None);
-}
-
-#[test]
-fn ownership_transfer_takes_effect_when_the_new_owner_accepts() {
-    let mut s = setup();
-    let dao = s.deps.api.addr_make("dao");
-    let transfer = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: dao.to_string(),
-    });
-    let res = execute(
-        s.deps.as_mut(),
-        mock_env(),
-        message_info(&s.owner, &[]),
-        transfer,
-    )
-    .unwrap();
-    assert_eq!(res.attributes[0].value, "update_ownership");
-    let accept = ExecuteMsg::UpdateOwnership(OwnershipAction::AcceptOwnership {});
-    execute(s.deps.as_mut(), mock_env(), message_info(&dao, &[]), accept).unwrap();
-    let ownership: Ownership = ask(&s.deps, QueryMsg::Ownership {}).unwrap();
-    assert_eq!(ownership.owner, Some(dao));
-}
-
-#[test]
-fn execute_with_funds_is_rejected() {
-    let mut s = setup();
-    let msg = ExecuteMsg::UpdateOwnership(OwnershipAction::RenounceOwnership {});
-    let info = message_info(&s.owner, &[coin(1, "ugpu")]);
-    let err = execute(s.deps.as_mut(), mock_env(), info, msg).unwrap_err();
-    assert!(matches!(
-        err,
-        ContractError::Payment(PaymentError::NonPayable {})
-    ));
-    let ownership: Ownership = ask(&s.deps, QueryMsg::Ownership {}).unwrap();
-    assert_eq!(ownership.owner, Some(s.owner.clone()));
-}
-
-#[test]
 fn well_formed_check_accepts_outputs_of_the_declared_shape() {
     let s = setup();
     let verdict = check(
@@ -290,20 +231,4 @@ fn check_policy_rejects_a_reference_hash_that_is_not_32_bytes() {
     };
     let verdict: Verdict = ask(&s.deps, QueryMsg::CheckPolicy { policy }).unwrap();
     assert_invalid(verdict, "reference hash has 33 bytes, expected 32");
-}
-
-#[test]
-fn migrate_moves_forward_and_refuses_other_contracts() {
-    let mut s = setup();
-    cw2::set_contract_version(&mut s.deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
-    let res = migrate(s.deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
-    assert_eq!(res.attributes[0].value, actions::MIGRATE);
-    assert_eq!(
-        cw2::get_contract_version(&s.deps.storage).unwrap().version,
-        CONTRACT_VERSION
-    );
-
-    cw2::set_contract_version(&mut s.deps.storage, "crates.io:other", "0.0.1").unwrap();
-    let err = migrate(s.deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err();
-    assert!(matches!(err, ContractError::Migration(_)));
 }

@@ -1,14 +1,12 @@
 //! Verification as the market uses it: `CheckPolicy` at publish, `Check` at each reveal.
 
 use cosmwasm_std::{Binary, HexBinary};
-use cw_multi_test::Executor;
 use opengpu_testing::{assert_error, outputs, Suite, TaskSpec, STAKE_DENOM};
 use opengpu_types::commitment::outputs_digest;
 use opengpu_types::market::{CommitmentState, TaskStatus};
-use opengpu_types::verification::{
-    ExecuteMsg, QueryMsg, Verdict, VerificationConfig, VerificationPolicy,
-};
-use opengpu_types::{MigrateMsg, OwnershipAction};
+use opengpu_types::verification::{QueryMsg, Verdict, VerificationConfig, VerificationPolicy};
+
+opengpu_testing::ownership_tests!(Verification);
 
 const BOND: u128 = 5_000;
 
@@ -124,32 +122,4 @@ fn check_query_answers_invalid_rather_than_failing() {
             reason: "output 0 has 12 bytes, expected 16".into()
         }
     );
-}
-
-#[test]
-fn update_ownership_by_non_owner_is_rejected() {
-    let mut suite = Suite::new();
-    let mallory = suite.addr("mallory");
-    let msg = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: mallory.to_string(),
-    });
-    let result = suite
-        .app
-        .execute_contract(mallory, suite.verification.clone(), &msg, &[]);
-    assert_error(result, "only the owner");
-}
-
-#[test]
-fn verification_migrates_to_its_own_newer_code() {
-    let mut suite = Suite::new();
-    let code_id = suite
-        .app
-        .contract_data(&suite.verification)
-        .unwrap()
-        .code_id;
-    let (owner, verification) = (suite.owner.clone(), suite.verification.clone());
-    suite
-        .app
-        .migrate_contract(owner, verification, &MigrateMsg {}, code_id)
-        .unwrap();
 }

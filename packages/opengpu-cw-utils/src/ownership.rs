@@ -1,33 +1,15 @@
 //! Two-step ownership (propose, then accept) in the manner of cw-ownable, which has no release
-//! for cosmwasm-std 3 yet. The owner of an opengpu contract may change configuration only; no
-//! owner path touches a user's funds.
+//! for cosmwasm-std 3 yet: the storage, the owner check and the `UpdateOwnership` handler of
+//! every opengpu contract. The types are `opengpu_types::{Ownership, OwnershipAction}`. The owner
+//! of an opengpu contract may change configuration only; no owner path touches a user's funds.
 
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Api, Attribute, DepsMut, StdError, StdResult, Storage};
+use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response, StdError, StdResult, Storage};
 use cw_storage_plus::Item;
+use cw_utils::PaymentError;
+use opengpu_types::events::actions;
+use opengpu_types::{Ownership, OwnershipAction};
 
 const OWNERSHIP: Item<Ownership> = Item::new("ownership");
-
-/// Who may change a contract's configuration.
-#[cw_serde]
-#[derive(Default)]
-pub struct Ownership {
-    /// `None` once ownership is renounced: the configuration is then frozen.
-    pub owner: Option<Addr>,
-    /// Proposed by the owner; becomes owner when it sends `AcceptOwnership`.
-    pub pending_owner: Option<Addr>,
-}
-
-/// The `UpdateOwnership` payload every opengpu contract accepts.
-#[cw_serde]
-pub enum OwnershipAction {
-    /// Propose a new owner; takes effect when the new owner accepts.
-    TransferOwnership { new_owner: String },
-    /// Sent by the pending owner.
-    AcceptOwnership {},
-    /// Give up ownership for good: no further config changes are possible.
-    RenounceOwnership {},
-}
 
 #[derive(thiserror::Error, Debug)]
 pub enum OwnershipError {
@@ -73,17 +55,36 @@ pub fn assert_owner(storage: &dyn Storage, sender: &Addr) -> Result<(), Ownershi
     }
 }
 
-/// Applies an ownership action sent by `sender` and returns the response attributes.
-pub fn update_ownership(
+/// The `UpdateOwnership` handler of every opengpu contract: refuses funds, applies the action
+/// sent by `info.sender`, and answers with the `update_ownership` action and the resulting
+/// `owner` and `pending_owner` (`none` when unset).
+pub fn update_ownership<E>(
+    deps: DepsMut,
+    info: &MessageInfo,
+    action: OwnershipAction,
+) -> Result<Response, E>
+where
+    E: From<OwnershipError> + From<PaymentError>,
+{
+    cw_utils::nonpayable(info)?;
+    let ownership = apply(deps, &info.sender, action)?;
+    Ok(Response::new()
+        .add_attribute("action", actions::UPDATE_OWNERSHIP)
+        .add_attribute("owner", display(&ownership.owner))
+        .add_attribute("pending_owner", display(&ownership.pending_owner)))
+}
+
+/// Applies an ownership action sent by `sender`, stores and returns the new ownership.
+fn apply(
     deps: DepsMut,
     sender: &Addr,
     action: OwnershipAction,
-) -> Result<Vec<Attribute>, OwnershipError> {
+) -> Result<Ownership, OwnershipError> {
     let mut ownership = get_ownership(deps.storage)?;
     match action {
         OwnershipAction::TransferOwnership { new_owner } => {
             assert_owner(deps.storage, sender)?;
-            ownership.pending_owner = Some(validate(deps.api, &new_owner)?);
+            ownership.pending_owner = Some(deps.api.addr_validate(&new_owner)?);
         }
         OwnershipAction::AcceptOwnership {} => {
             let pending = ownership
@@ -104,15 +105,7 @@ pub fn update_ownership(
         }
     }
     OWNERSHIP.save(deps.storage, &ownership)?;
-    Ok(vec![
-        Attribute::new("action", "update_ownership"),
-        Attribute::new("owner", display(&ownership.owner)),
-        Attribute::new("pending_owner", display(&ownership.pending_owner)),
-    ])
-}
-
-fn validate(api: &dyn Api, addr: &str) -> StdResult<Addr> {
-    api.addr_validate(addr)
+    Ok(ownership)
 }
 
 fn display(addr: &Option<Addr>) -> String {
@@ -123,7 +116,27 @@ fn display(addr: &Option<Addr>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cosmwasm_std::testing::mock_dependencies;
+    use cosmwasm_std::testing::{message_info, mock_dependencies};
+    use cosmwasm_std::{coins, Attribute};
+
+    #[derive(thiserror::Error, Debug)]
+    enum Error {
+        #[error(transparent)]
+        Ownership(#[from] OwnershipError),
+        #[error(transparent)]
+        Payment(#[from] PaymentError),
+    }
+
+    fn update(
+        deps: DepsMut,
+        sender: &Addr,
+        action: OwnershipAction,
+    ) -> Result<Response, OwnershipError> {
+        update_ownership(deps, &message_info(sender, &[]), action).map_err(|e| match e {
+            Error::Ownership(e) => e,
+            Error::Payment(e) => panic!("unexpected payment error {e}"),
+        })
+    }
 
     #[test]
     fn transfer_needs_acceptance_by_the_pending_owner() {
@@ -132,27 +145,24 @@ mod tests {
         let next = deps.api.addr_make("next");
         let stranger = deps.api.addr_make("stranger");
         initialize_owner(&mut deps.storage, owner.clone()).unwrap();
+        let transfer = OwnershipAction::TransferOwnership {
+            new_owner: next.to_string(),
+        };
 
-        let err = update_ownership(
-            deps.as_mut(),
-            &stranger,
-            OwnershipAction::TransferOwnership {
-                new_owner: next.to_string(),
-            },
-        )
-        .unwrap_err();
+        let err = update(deps.as_mut(), &stranger, transfer.clone()).unwrap_err();
         assert!(matches!(err, OwnershipError::NotOwner { owner: o } if o == owner.as_str()));
 
-        update_ownership(
-            deps.as_mut(),
-            &owner,
-            OwnershipAction::TransferOwnership {
-                new_owner: next.to_string(),
-            },
-        )
-        .unwrap();
+        let res = update(deps.as_mut(), &owner, transfer).unwrap();
+        assert_eq!(
+            res.attributes,
+            vec![
+                Attribute::new("action", "update_ownership"),
+                Attribute::new("owner", owner.as_str()),
+                Attribute::new("pending_owner", next.as_str()),
+            ]
+        );
         assert_owner(&deps.storage, &owner).unwrap();
-        let err = update_ownership(
+        let err = update(
             deps.as_mut(),
             &stranger,
             OwnershipAction::AcceptOwnership {},
@@ -160,7 +170,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, OwnershipError::NotPendingOwner { .. }));
 
-        update_ownership(deps.as_mut(), &next, OwnershipAction::AcceptOwnership {}).unwrap();
+        update(deps.as_mut(), &next, OwnershipAction::AcceptOwnership {}).unwrap();
         assert_owner(&deps.storage, &next).unwrap();
         assert!(assert_owner(&deps.storage, &owner).is_err());
     }
@@ -170,10 +180,26 @@ mod tests {
         let mut deps = mock_dependencies();
         let owner = deps.api.addr_make("owner");
         initialize_owner(&mut deps.storage, owner.clone()).unwrap();
-        update_ownership(deps.as_mut(), &owner, OwnershipAction::RenounceOwnership {}).unwrap();
+        let res = update(deps.as_mut(), &owner, OwnershipAction::RenounceOwnership {}).unwrap();
+        assert_eq!(res.attributes[1], Attribute::new("owner", "none"));
         assert!(matches!(
             assert_owner(&deps.storage, &owner),
             Err(OwnershipError::NoOwner)
         ));
+    }
+
+    #[test]
+    fn funds_are_refused() {
+        let mut deps = mock_dependencies();
+        let owner = deps.api.addr_make("owner");
+        initialize_owner(&mut deps.storage, owner.clone()).unwrap();
+        let info = message_info(&owner, &coins(1, "ugpu"));
+        let res: Result<Response, Error> =
+            update_ownership(deps.as_mut(), &info, OwnershipAction::RenounceOwnership {});
+        assert!(matches!(
+            res,
+            Err(Error::Payment(PaymentError::NonPayable {}))
+        ));
+        assert_owner(&deps.storage, &owner).unwrap();
     }
 }

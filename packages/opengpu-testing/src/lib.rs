@@ -1,13 +1,15 @@
 //! A cw-multi-test `Suite` that deploys the four opengpu contracts wired together (each trusts
 //! the others' addresses from instantiate on, through instantiate2's predictable addresses, as
 //! the localnet deployment does), with helpers for every step of a task's life and a check of
-//! the money invariants. Every contract's flow tests use it.
+//! the money invariants. Every contract's flow tests use it, and run the ownership and
+//! migration checks the four contracts share (`ownership`, `ownership_tests!`).
 
 mod auction_steps;
 mod bank;
 mod builder;
 mod fixtures;
 mod invariants;
+pub mod ownership;
 mod steps;
 
 pub use bank::RefusingBank;

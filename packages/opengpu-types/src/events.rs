@@ -96,6 +96,7 @@ where
 pub mod actions {
     pub const INSTANTIATE: &str = "instantiate";
     pub const MIGRATE: &str = "migrate";
+    pub const UPDATE_OWNERSHIP: &str = "update_ownership";
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const BOND: &str = "bond";
     pub const UNBOND: &str = "unbond";

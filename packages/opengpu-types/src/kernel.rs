@@ -58,6 +58,24 @@ pub enum KernelArg {
     },
 }
 
+impl KernelArg {
+    /// The argument's kind as errors name it: `input buffer`, `output buffer`, `local buffer`,
+    /// or the scalar type (`u32`, ..., `f64`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KernelArg::Input { .. } => "input buffer",
+            KernelArg::Output { .. } => "output buffer",
+            KernelArg::Local { .. } => "local buffer",
+            KernelArg::U32 { .. } => "u32",
+            KernelArg::I32 { .. } => "i32",
+            KernelArg::U64 { .. } => "u64",
+            KernelArg::I64 { .. } => "i64",
+            KernelArg::F32 { .. } => "f32",
+            KernelArg::F64 { .. } => "f64",
+        }
+    }
+}
+
 /// What the device that runs a task must offer.
 #[cw_serde]
 #[derive(Default)]

@@ -6,16 +6,19 @@
 pub mod auction;
 pub mod commitment;
 pub mod consensus;
+pub mod denom;
 pub mod events;
 pub mod freivalds;
 pub mod kernel;
 pub mod market;
+pub mod ownership;
 pub mod pagination;
+pub mod publish;
 pub mod registry;
 pub mod vault;
 pub mod verification;
 
-pub use opengpu_cw_utils::{Ownership, OwnershipAction};
+pub use ownership::{Ownership, OwnershipAction};
 
 /// Tasks are numbered from 1 by the market.
 pub type TaskId = u64;

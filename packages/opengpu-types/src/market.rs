@@ -342,6 +342,36 @@ impl TaskInfo {
         self.reveals_close_height()
             .saturating_add(self.confirm_window_blocks)
     }
+
+    /// The price rule of a commitment and its reveal: a model that takes a price (Manual
+    /// Confirmation's sealed offer) requires one from 1 up to the budget; the others take
+    /// none. The market applies it at reveal; the CLI before it commits and reveals.
+    pub fn check_price(&self, price: Option<Uint128>) -> Result<(), PriceError> {
+        match (self.model.takes_price(), price) {
+            (false, None) => Ok(()),
+            (false, Some(_)) => Err(PriceError::NotAccepted { model: self.model }),
+            (true, None) => Err(PriceError::Required { model: self.model }),
+            (true, Some(price)) if price.is_zero() => Err(PriceError::Zero),
+            (true, Some(price)) if price > self.budget => Err(PriceError::AboveBudget {
+                price,
+                budget: self.budget,
+            }),
+            (true, Some(_)) => Ok(()),
+        }
+    }
+}
+
+/// Why a price breaks [`TaskInfo::check_price`].
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum PriceError {
+    #[error("a {model} reveal must carry a price")]
+    Required { model: CompetitionModel },
+    #[error("a {model} reveal takes no price")]
+    NotAccepted { model: CompetitionModel },
+    #[error("price must be greater than zero")]
+    Zero,
+    #[error("price {price} is above the task budget {budget}")]
+    AboveBudget { price: Uint128, budget: Uint128 },
 }
 
 #[cw_serde]
@@ -492,4 +522,60 @@ pub struct ResultResponse {
     pub provider: Addr,
     pub outputs: Vec<Binary>,
     pub outputs_digest: HexBinary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(model: CompetitionModel) -> TaskInfo {
+        TaskInfo {
+            id: 1,
+            client: Addr::unchecked("client"),
+            model,
+            requirements: Requirements::default(),
+            verification: VerificationPolicy::Unverified {},
+            denom: "uatom".into(),
+            budget: Uint128::new(1_000),
+            collateral: Uint128::new(100),
+            output_sizes: vec![4],
+            fee_bps: 0,
+            created_height: 1,
+            deadline_height: 10,
+            reveal_window_blocks: 5,
+            confirm_window_blocks: 5,
+            max_committers: 3,
+            status: TaskStatus::Open,
+            commit_count: 0,
+            settlement: None,
+            auction: None,
+        }
+    }
+
+    #[test]
+    fn only_manual_confirmation_takes_a_price_from_one_up_to_the_budget() {
+        let mc = task(CompetitionModel::ManualConfirmation);
+        assert_eq!(mc.check_price(Some(Uint128::new(1))), Ok(()));
+        assert_eq!(mc.check_price(Some(Uint128::new(1_000))), Ok(()));
+        assert_eq!(
+            mc.check_price(None),
+            Err(PriceError::Required { model: mc.model })
+        );
+        assert_eq!(mc.check_price(Some(Uint128::zero())), Err(PriceError::Zero));
+        assert_eq!(
+            mc.check_price(Some(Uint128::new(1_001))),
+            Err(PriceError::AboveBudget {
+                price: Uint128::new(1_001),
+                budget: Uint128::new(1_000)
+            })
+        );
+        let first = task(CompetitionModel::FirstResponse);
+        assert_eq!(first.check_price(None), Ok(()));
+        assert_eq!(
+            first.check_price(Some(Uint128::new(5))),
+            Err(PriceError::NotAccepted {
+                model: CompetitionModel::FirstResponse
+            })
+        );
+    }
 }

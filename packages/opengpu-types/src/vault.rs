@@ -75,8 +75,10 @@ pub enum QueryMsg {
     #[returns(StakeResponse)]
     Stake { address: String },
     /// The collateral a provider has locked for one task (zero when none).
+    // Not `Lock`: that is an execute message, and a generated client (ts-codegen) puts execute
+    // and query variants in one class, where a shared name is one method with two signatures.
     #[returns(LockResponse)]
-    Lock { provider: String, task_id: TaskId },
+    TaskLock { provider: String, task_id: TaskId },
     /// A provider's locks, by task id.
     #[returns(LocksResponse)]
     Locks {
@@ -200,7 +202,7 @@ impl VaultContract {
     ) -> StdResult<Uint128> {
         let response: LockResponse = querier.query_wasm_smart(
             &self.0,
-            &QueryMsg::Lock {
+            &QueryMsg::TaskLock {
                 provider: provider.to_string(),
                 task_id,
             },

@@ -56,6 +56,41 @@ impl VerificationPolicy {
     }
 }
 
+/// How revealed outputs break the shape their task declared.
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum ShapeError {
+    #[error("{got} outputs revealed, task declares {expected}")]
+    Count { got: usize, expected: usize },
+    #[error("output {index} has {got} bytes, expected {expected}")]
+    Size {
+        index: usize,
+        got: u64,
+        expected: u64,
+    },
+}
+
+/// Well-formed outputs: one buffer per declared output (`output_sizes`, from the task), each
+/// exactly its declared size; the first difference is the one reported. Every policy checks this
+/// first (the verification contract, which slashes a reveal that fails it), and so do the CLI
+/// and the provider before they commit.
+pub fn check_output_shape(output_sizes: &[u64], revealed_sizes: &[u64]) -> Result<(), ShapeError> {
+    if revealed_sizes.len() != output_sizes.len() {
+        return Err(ShapeError::Count {
+            got: revealed_sizes.len(),
+            expected: output_sizes.len(),
+        });
+    }
+    let mut sizes = revealed_sizes.iter().zip(output_sizes).enumerate();
+    match sizes.find(|(_, (got, expected))| got != expected) {
+        Some((index, (got, expected))) => Err(ShapeError::Size {
+            index,
+            got: *got,
+            expected: *expected,
+        }),
+        None => Ok(()),
+    }
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     UpdateOwnership(OwnershipAction),
@@ -164,5 +199,41 @@ impl VerificationContract {
                 policy: policy.clone(),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_of_the_declared_count_and_sizes_are_well_formed() {
+        assert_eq!(check_output_shape(&[4, 16], &[4, 16]), Ok(()));
+        assert_eq!(check_output_shape(&[], &[]), Ok(()));
+    }
+
+    #[test]
+    fn more_or_fewer_outputs_than_declared_are_refused_with_both_counts() {
+        let count = |got, expected| Err(ShapeError::Count { got, expected });
+        assert_eq!(check_output_shape(&[4], &[4, 4]), count(2, 1));
+        assert_eq!(check_output_shape(&[4, 4], &[4]), count(1, 2));
+        assert_eq!(
+            count(1, 2).unwrap_err().to_string(),
+            "1 outputs revealed, task declares 2"
+        );
+    }
+
+    #[test]
+    fn the_first_output_of_the_wrong_size_is_the_one_reported() {
+        assert_eq!(
+            check_output_shape(&[4, 16], &[4, 12]),
+            Err(ShapeError::Size {
+                index: 1,
+                got: 12,
+                expected: 16
+            })
+        );
+        let err = check_output_shape(&[1, 2], &[0, 0]).unwrap_err();
+        assert_eq!(err.to_string(), "output 0 has 0 bytes, expected 1");
     }
 }

@@ -5,7 +5,7 @@
 use opengpu_types::auction::{award_order, BidInfo, BidState};
 use opengpu_types::market::TaskInfo;
 
-use crate::job::Outcome;
+use crate::shared::Outcome;
 
 /// Blocks a bidder in line but not first waits, past the block an award or hand-over becomes
 /// due, before it sends Advance itself (the first in line may be gone).

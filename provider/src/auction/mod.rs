@@ -21,8 +21,7 @@
 //! job re-reads those whenever an auction event for its task arrives, the chain reaches the
 //! height it waits for (new blocks from the event source), or a slow poll comes round.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cosmwasm_std::Uint128;
 use opengpu_client::bid::SealedBid;
@@ -30,10 +29,10 @@ use opengpu_types::auction::{BidInfo, BidState};
 use opengpu_types::events::{AuctionAwarded, BidRevealed};
 use opengpu_types::market::{ExecuteMsg, TaskResponse};
 use opengpu_types::TaskId;
-use tokio::sync::watch;
 
-use crate::job::{self, CommitGate, Execution, Outcome, Shared, Stops};
+use crate::job::{self, CommitGate, Execution};
 use crate::metrics::stage;
+use crate::shared::{Outcome, Shared, Stops};
 
 mod decide;
 
@@ -42,65 +41,8 @@ pub use decide::{
     ADVANCE_GRACE_BLOCKS,
 };
 
-/// Longest wait between looks at the chain while new blocks arrive from the event source:
-/// events and heights wake the job, the poll only guards against a missed one.
-const SLOW_POLL: Duration = Duration::from_secs(5);
-/// The same when no block came from the event source lately (its block subscription is down):
-/// windows of a few blocks must not be missed.
-const FAST_POLL: Duration = Duration::from_millis(500);
-/// A block reported within this long means blocks are arriving.
-const BLOCKS_FRESH: Duration = Duration::from_secs(3);
 /// Consecutive failed looks at the chain (one per poll at most) before the job gives up.
 const MAX_LOOK_FAILURES: u32 = 60;
-
-/// The chain height as the daemon last saw it, which auction jobs wait on: new blocks from
-/// the event source, and the heights jobs read themselves.
-pub struct Heights {
-    latest: watch::Sender<u64>,
-    /// When the event source last reported a block.
-    block_seen: Mutex<Option<Instant>>,
-}
-
-impl Default for Heights {
-    fn default() -> Self {
-        Heights {
-            latest: watch::channel(0).0,
-            block_seen: Mutex::new(None),
-        }
-    }
-}
-
-impl Heights {
-    /// Records that the chain reached `height`, waking jobs that wait for it.
-    pub fn note(&self, height: u64) {
-        self.latest.send_if_modified(|seen| {
-            let higher = height > *seen;
-            if higher {
-                *seen = height;
-            }
-            higher
-        });
-    }
-
-    /// A new block from the event source.
-    pub fn note_block(&self, height: u64) {
-        *self.block_seen.lock().expect("poisoned") = Some(Instant::now());
-        self.note(height);
-    }
-
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.latest.subscribe()
-    }
-
-    /// How long a job may wait without an event before it looks at the chain itself.
-    fn poll(&self) -> Duration {
-        let seen = *self.block_seen.lock().expect("poisoned");
-        match seen {
-            Some(at) if at.elapsed() < BLOCKS_FRESH => SLOW_POLL,
-            _ => FAST_POLL,
-        }
-    }
-}
 
 /// Where an auction job starts.
 pub enum Start {
@@ -215,11 +157,7 @@ impl Job<'_> {
         }
         self.sealed = Some(bid.clone());
         let sent_at = Instant::now();
-        let hash = match shared
-            .signer
-            .broadcast(&shared.contracts.task_market, &bid.bid_msg(), vec![])
-            .await
-        {
+        let hash = match shared.chain.broadcast(&bid.bid_msg()).await {
             Ok(hash) => hash,
             Err(e) => {
                 shared.bids.remove(self.task_id, self.me());
@@ -359,9 +297,8 @@ impl Job<'_> {
     async fn look(&self) -> anyhow::Result<View> {
         let height = self.shared.chain.height().await?;
         self.shared.heights.note(height);
-        let market = self.shared.market();
-        let task = market.task(self.task_id).await?;
-        let bids = market.bids(self.task_id).await?;
+        let task = self.shared.chain.task(self.task_id).await?;
+        let bids = self.shared.chain.bids(self.task_id).await?;
         Ok(View { task, bids, height })
     }
 
@@ -389,12 +326,8 @@ impl Job<'_> {
         let sent_at = Instant::now();
         let gas_scale = reveal_gas_scale(bid_count);
         match shared
-            .signer
-            .execute_scaled(
-                &shared.contracts.task_market,
-                &sealed.reveal_msg(),
-                gas_scale,
-            )
+            .chain
+            .execute_scaled(&sealed.reveal_msg(), gas_scale)
             .await
         {
             Ok(tx) => {
@@ -402,13 +335,13 @@ impl Job<'_> {
                 shared.metrics.auction_bid_reveals.inc();
                 shared.bids.remove(self.task_id, self.me());
                 self.sealed = None;
-                let revealed = tx.event::<BidRevealed>(Some(&shared.contracts.task_market));
+                let revealed = tx.event::<BidRevealed>(Some(shared.chain.market()));
                 if let Ok(Some(revealed)) = &revealed {
                     if !revealed.valid {
                         tracing::error!(price = %revealed.price, "bid opened void (above the maximum)");
                     }
                 }
-                let awarded = tx.event::<AuctionAwarded>(Some(&shared.contracts.task_market));
+                let awarded = tx.event::<AuctionAwarded>(Some(shared.chain.market()));
                 tracing::info!(
                     height = tx.height,
                     price = %sealed.price,
@@ -427,14 +360,10 @@ impl Job<'_> {
         let advance = ExecuteMsg::Advance {
             task_id: self.task_id,
         };
-        match shared
-            .signer
-            .execute(&shared.contracts.task_market, &advance, vec![])
-            .await
-        {
+        match shared.chain.execute(&advance).await {
             Ok(tx) => {
                 shared.metrics.auction_advances.inc();
-                let awarded = tx.event::<AuctionAwarded>(Some(&shared.contracts.task_market));
+                let awarded = tx.event::<AuctionAwarded>(Some(shared.chain.market()));
                 let awarded = awarded.ok().flatten();
                 tracing::info!(
                     height = tx.height,
@@ -475,17 +404,15 @@ impl Job<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "failpoints"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "failpoints")]
     #[test]
     fn the_vanish_fail_point_is_off_unless_configured() {
-        assert!(!vanish_after_award_requested());
-        fail::cfg("provider::vanish_after_award", "return").unwrap();
-        assert!(vanish_after_award_requested());
-        fail::remove("provider::vanish_after_award");
-        assert!(!vanish_after_award_requested());
+        crate::fake::assert_fail_point_toggles(
+            "provider::vanish_after_award",
+            vanish_after_award_requested,
+        );
     }
 }

@@ -10,13 +10,14 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::setup;
+use crate::chain::LiveChain;
 use crate::config::Config;
-use crate::daemon::{Daemon, Reservations};
+use crate::daemon::Daemon;
 use crate::executor::opencl::{OpenClBackend, OpenClConfig};
 use crate::executor::{DeviceSelector, ExecLimits};
-use crate::job::Shared;
 use crate::metrics::Metrics;
 use crate::policy::Rules;
+use crate::shared::{Reservations, Shared};
 use crate::signer::SignerHandle;
 use crate::source::EventSource;
 use crate::store::{BidStore, PlanStore};
@@ -67,12 +68,14 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", executor.state_dir.display()))?;
     let metrics = Metrics::new();
     let shared = Arc::new(Shared {
-        chain: connection.chain.clone(),
-        contracts: connection.contracts.clone(),
-        signer: SignerHandle::spawn(signer, connection.chain.clone()),
+        chain: Arc::new(LiveChain::new(
+            connection.chain.clone(),
+            connection.contracts.clone(),
+            SignerHandle::spawn(signer, connection.chain.clone()),
+        )),
         backend: Arc::new(backend),
         metrics: metrics.clone(),
-        store: PlanStore::open(&executor.state_dir)?,
+        store: PlanStore::open(&executor.state_dir, &address)?,
         bids: BidStore::open(&executor.state_dir)?,
         exec_slots: Semaphore::new(workers),
         reservations: Reservations::default(),

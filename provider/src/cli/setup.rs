@@ -2,7 +2,7 @@
 //! contracts, and the signer.
 
 use anyhow::{bail, Context as _};
-use opengpu_client::config::{GasPrice, GasSetting};
+use opengpu_client::config::GasPrice;
 use opengpu_client::keys::{Backend, Keyring, Passphrase};
 use opengpu_client::{ChainClient, ChainConfig, ContractAddrs, Deployment, Signer};
 
@@ -28,24 +28,17 @@ pub async fn connect(config: &Config) -> anyhow::Result<Connection> {
             );
         }
     }
-    let rpc = section
-        .rpc
-        .clone()
-        .unwrap_or_else(|| deployment.rpc.clone());
-    let gas_price: GasPrice = section
-        .gas_price
-        .as_deref()
-        .unwrap_or(&deployment.gas_price)
-        .parse()?;
-    let chain = ChainClient::new(ChainConfig {
-        rpc: rpc.clone(),
-        chain_id: deployment.chain_id.clone(),
-        bech32_prefix: deployment.bech32_prefix.clone(),
-        gas: GasSetting::Auto,
-        gas_adjustment: section.gas_adjustment,
-        gas_price: Some(gas_price),
-        tx_timeout: section.tx_timeout,
-    })?;
+    let mut chain_config = ChainConfig::from_deployment(&deployment)?;
+    if let Some(rpc) = &section.rpc {
+        chain_config.rpc = rpc.clone();
+    }
+    if let Some(price) = &section.gas_price {
+        chain_config.gas_price = Some(price.parse::<GasPrice>()?);
+    }
+    chain_config.gas_adjustment = section.gas_adjustment;
+    chain_config.tx_timeout = section.tx_timeout;
+    let rpc = chain_config.rpc.clone();
+    let chain = ChainClient::new(chain_config)?;
     let status = chain
         .status()
         .await

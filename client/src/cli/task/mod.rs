@@ -2,6 +2,7 @@
 //! bid, open bids and advance auctions.
 
 mod auction;
+mod kernel_check;
 mod manage;
 mod publish;
 pub(super) mod render;

@@ -19,10 +19,12 @@ use opengpu_types::events::TaskPublished;
 use opengpu_types::freivalds::FreivaldsSpec;
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, ExecuteMsg, MarketConfig};
+use opengpu_types::publish::{PublishError, PublishTerms, Publishable};
 use opengpu_types::registry::DeviceType;
 use opengpu_types::verification::VerificationPolicy;
 use rand_core::{OsRng, RngCore};
 
+use super::kernel_check::{self, LocalCheck};
 use super::render;
 use crate::cli::args::{
     parse_bytes, parse_tolerance, parse_verify, read_file, ArgSpec, WorkSize, VERIFY_HELP,
@@ -170,6 +172,25 @@ pub struct PublishArgs {
     /// The kernel uses double precision
     #[arg(long)]
     fp64: bool,
+    /// Require the local check of the kernel: fail when no OpenCL device is found here.
+    /// Without it or --no-local-check, the kernel is built and its entry point and arguments
+    /// checked on this machine's first OpenCL device when there is one, before anything is
+    /// broadcast; with none, a warning says so and the task is published unchecked
+    #[arg(long, conflicts_with = "no_local_check")]
+    local_check: bool,
+    /// Publish without building the kernel on a local OpenCL device first
+    #[arg(long)]
+    no_local_check: bool,
+}
+
+impl PublishArgs {
+    fn local_check_mode(&self) -> LocalCheck {
+        match (self.local_check, self.no_local_check) {
+            (_, true) => LocalCheck::Skip,
+            (true, false) => LocalCheck::Required,
+            (false, false) => LocalCheck::Auto,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -266,16 +287,15 @@ fn model_name(model: Model) -> &'static str {
     }
 }
 
-/// The competition model of the flags, checked with the market's own rules
-/// (`opengpu_types::consensus::validate` against `max_committers`,
-/// `opengpu_types::auction::validate`).
+/// The competition model of the flags, checked with the market's own rules where they do not
+/// depend on its config (`opengpu_types::consensus::validate`, `opengpu_types::auction::validate`);
+/// [`check_market_rules`] checks the replicas against the market's `max_committers`.
 fn competition_model(
     model: Model,
     replicas: Option<u32>,
     quorum: Option<u32>,
     tolerance: Option<FloatTolerance>,
     auction: AuctionFlags,
-    max_committers: u32,
 ) -> Result<CompetitionModel> {
     if model != Model::Auction && auction.any() {
         bail!(
@@ -314,7 +334,7 @@ fn competition_model(
         bail!("--replicas must be at least 2, got {replicas}");
     }
     let quorum = quorum.unwrap_or(replicas / 2 + 1);
-    consensus::validate(replicas, quorum, tolerance.as_ref(), max_committers)
+    consensus::validate(replicas, quorum, tolerance.as_ref(), u32::MAX)
         .map_err(|e| anyhow!("--model consensus: {e}"))?;
     Ok(CompetitionModel::Consensus {
         replicas,
@@ -441,17 +461,10 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         bid_reveal_blocks: a.bid_reveal_blocks,
         execute_blocks: a.execute_blocks,
     };
-    // Consensus limits are checked again below with the market's max_committers.
-    let local_model = competition_model(
-        a.model,
-        a.replicas,
-        a.quorum,
-        a.tolerance,
-        auction,
-        u32::MAX,
-    )?;
+    // The replicas are checked against the market's max_committers below, with its config.
+    let model = competition_model(a.model, a.replicas, a.quorum, a.tolerance, auction)?;
     let verify = a.verify.as_deref().map(parse_verify).transpose()?;
-    let (verification, warning) = choose_policy(&local_model, verify, a.unverified, || {
+    let (verification, warning) = choose_policy(&model, verify, a.unverified, || {
         example.as_ref().and_then(example_policy)
     })?;
     let mut warnings: Vec<String> = warning.into_iter().collect();
@@ -476,6 +489,8 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         min_global_mem_bytes: a.min_mem.unwrap_or(0),
         fp64: a.fp64,
     };
+    // The kernel on a local OpenCL device, the last local step: it takes the longest.
+    let local_check = kernel_check::run(&kernel, a.local_check_mode()).await?;
 
     // Then the market's own rules, read from the chain.
     let contracts = ctx.contracts()?;
@@ -483,29 +498,20 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
     let q = Opengpu::new(&chain, &contracts);
     let config = q.market_config().await?;
     let stake_denom = q.vault_config().await?.stake_denom;
-    let output_sizes = kernel
-        .validate(&config.params.kernel_limits)
-        .map_err(|e| anyhow!("invalid kernel: {e}"))?;
     let collateral = match &a.collateral {
         Some(c) => parse_amount_in(c, &stake_denom)
             .with_context(|| format!("--collateral is paid in the stake denom {stake_denom}"))?,
         None => config.params.min_collateral,
     };
-    check_market_rules(
-        &config,
-        &payment.denom,
+    let terms = PublishTerms {
+        denom: &payment.denom,
+        kernel: &kernel,
         collateral,
-        deadline_flag,
         deadline_blocks,
-    )?;
-    let model = competition_model(
-        a.model,
-        a.replicas,
-        a.quorum,
-        a.tolerance,
-        auction,
-        config.params.max_committers,
-    )?;
+        model: &model,
+    };
+    let Publishable { output_sizes, .. } =
+        check_market_rules(&config, terms, a.model, deadline_flag)?;
     for warning in &warnings {
         eprintln!("{warning}");
     }
@@ -541,6 +547,7 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         "model": model,
         "verification": verification,
         "fee_bps": config.fee_bps,
+        "local_check": local_check.as_ref().map(kernel_check::json),
     });
     if let Some(task) = &example {
         json["example"] = serde_json::json!({
@@ -596,6 +603,10 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
             render::model_line(&model),
             render::policy_line(&verification)
         ));
+        if let Some(checked) = &local_check {
+            text.push('\n');
+            text.push_str(&kernel_check::line(checked));
+        }
         if let Some(task) = &example {
             text.push_str(&format!(
                 "\nexample {} size {} seed {}; check its result with\n  opengpu example check {} \
@@ -646,35 +657,29 @@ fn kernel_from_files(a: &PublishArgs) -> Result<Kernel> {
     })
 }
 
-/// The market's checks that are cheaper to fail here than in a transaction.
+/// The market's publish rules (`MarketConfig::check_publish`, the function the market runs)
+/// applied to its config here, where failing costs no fee; errors name the flag at fault.
 fn check_market_rules(
     config: &MarketConfig,
-    denom: &str,
-    collateral: Uint128,
+    terms: PublishTerms,
+    model: Model,
     deadline_flag: &str,
-    deadline_blocks: u64,
-) -> Result<()> {
-    if !config.allowed_denoms.iter().any(|d| d == denom) {
-        bail!(
-            "the market does not accept payment in {denom}; accepted: {}",
-            config.allowed_denoms.join(", ")
-        );
-    }
-    let p = &config.params;
-    if collateral < p.min_collateral {
-        bail!(
-            "--collateral {collateral} is below the market's minimum {}",
-            p.min_collateral
-        );
-    }
-    if !(p.min_deadline_blocks..=p.max_deadline_blocks).contains(&deadline_blocks) {
-        bail!(
-            "{deadline_flag} {deadline_blocks} is outside the market's {}..={}",
-            p.min_deadline_blocks,
-            p.max_deadline_blocks
-        );
-    }
-    Ok(())
+) -> Result<Publishable> {
+    config.check_publish(terms).map_err(|e| match e {
+        PublishError::DenomNotAccepted { denom, accepted } => {
+            anyhow!("the market does not accept payment in {denom}; accepted: {accepted}")
+        }
+        PublishError::InvalidKernel(e) => anyhow!("invalid kernel: {e}"),
+        PublishError::CollateralTooLow { got, min } => {
+            anyhow!("--collateral {got} is below the market's minimum {min}")
+        }
+        PublishError::DeadlineOutOfRange { got, min, max } => {
+            anyhow!("{deadline_flag} {got} is outside the market's {min}..={max}")
+        }
+        PublishError::InvalidModel { reason } => {
+            anyhow!("--model {}: {reason}", model_name(model))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -705,7 +710,7 @@ mod tests {
             bid_reveal_blocks,
             execute_blocks,
         };
-        let model = |f| competition_model(Model::Auction, None, None, None, f, 5);
+        let model = |f| competition_model(Model::Auction, None, None, None, f);
         assert_eq!(
             model(no_auction()).unwrap(),
             auction(DEFAULT_BID_REVEAL_BLOCKS, DEFAULT_EXECUTE_BLOCKS)
@@ -731,7 +736,7 @@ mod tests {
         );
         assert!(err(flags(None, Some(100_001))).contains("--execute-blocks must be 1..=100000"));
         // Consensus flags are refused with an auction, auction flags with every other model.
-        let err = competition_model(Model::Auction, Some(3), None, None, no_auction(), 5)
+        let err = competition_model(Model::Auction, Some(3), None, None, no_auction())
             .unwrap_err()
             .to_string();
         assert!(err.contains("--model consensus only"), "{err}");
@@ -740,7 +745,7 @@ mod tests {
             Model::ManualConfirmation,
             Model::Consensus,
         ] {
-            let err = competition_model(other, Some(3), None, None, flags(None, Some(20)), 5)
+            let err = competition_model(other, Some(3), None, None, flags(None, Some(20)))
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("apply to --model auction only"), "{err}");
@@ -833,7 +838,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bid_window_is_checked_against_the_markets_deadline_range() {
+    fn the_markets_rules_are_checked_here_naming_the_flag_at_fault() {
         let config = MarketConfig {
             registry_addr: cosmwasm_std::Addr::unchecked("r"),
             vault_addr: cosmwasm_std::Addr::unchecked("v"),
@@ -843,24 +848,83 @@ mod tests {
             fee_collector: cosmwasm_std::Addr::unchecked("f"),
             params: opengpu_types::market::MarketParams {
                 kernel_limits: opengpu_types::kernel::KernelLimits {
-                    max_source_bytes: 1,
+                    max_source_bytes: 1024,
                     max_args: 1,
                     max_input_bytes: 1,
-                    max_output_bytes: 1,
+                    max_output_bytes: 16,
                 },
                 max_committers: 5,
                 min_deadline_blocks: 5,
                 max_deadline_blocks: 100_000,
                 reveal_window_blocks: 50,
                 confirm_window_blocks: 50,
-                min_collateral: Uint128::one(),
+                min_collateral: Uint128::new(10),
             },
         };
-        let check =
-            |blocks| check_market_rules(&config, "uatom", Uint128::one(), "--bid-blocks", blocks);
-        assert!(check(DEFAULT_BID_BLOCKS).is_ok());
-        let err = check(4).unwrap_err().to_string();
-        assert_eq!(err, "--bid-blocks 4 is outside the market's 5..=100000");
+        let kernel = Kernel {
+            source: "__kernel void k(__global uint* out) {}".into(),
+            entry_point: "k".into(),
+            global_work_size: vec![4],
+            local_work_size: None,
+            args: vec![opengpu_types::kernel::KernelArg::Output { size: 16 }],
+        };
+        let auction = auction(10, 50);
+        let terms = |deadline_blocks| PublishTerms {
+            denom: "uatom",
+            kernel: &kernel,
+            collateral: Uint128::new(10),
+            deadline_blocks,
+            model: &auction,
+        };
+        let check = |terms, model| {
+            check_market_rules(&config, terms, model, "--bid-blocks")
+                .map(|p| p.output_sizes)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            check(terms(DEFAULT_BID_BLOCKS), Model::Auction),
+            Ok(vec![16])
+        );
+        assert_eq!(
+            check(terms(4), Model::Auction).unwrap_err(),
+            "--bid-blocks 4 is outside the market's 5..=100000"
+        );
+        let collateral = PublishTerms {
+            collateral: Uint128::new(9),
+            ..terms(10)
+        };
+        assert_eq!(
+            check(collateral, Model::Auction).unwrap_err(),
+            "--collateral 9 is below the market's minimum 10"
+        );
+        let denom = PublishTerms {
+            denom: "ustake",
+            ..terms(10)
+        };
+        assert_eq!(
+            check(denom, Model::Auction).unwrap_err(),
+            "the market does not accept payment in ustake; accepted: uatom"
+        );
+        let six = consensus(6, 4);
+        let replicas = PublishTerms {
+            model: &six,
+            ..terms(10)
+        };
+        let err = check(replicas, Model::Consensus).unwrap_err();
+        assert!(
+            err.starts_with("--model consensus: replicas must be 2..=5"),
+            "{err}"
+        );
+        let mut big = kernel.clone();
+        big.args[0] = opengpu_types::kernel::KernelArg::Output { size: 17 };
+        let big = PublishTerms {
+            kernel: &big,
+            ..terms(10)
+        };
+        assert_eq!(
+            check(big, Model::Auction).unwrap_err(),
+            "invalid kernel: output buffers hold 17 bytes; the limit is 16"
+        );
     }
 
     fn consensus(replicas: u32, quorum: u32) -> CompetitionModel {
@@ -874,12 +938,12 @@ mod tests {
     #[test]
     fn consensus_is_checked_with_the_market_rule() {
         assert_eq!(
-            competition_model(Model::Consensus, Some(3), Some(2), None, no_auction(), 10).unwrap(),
+            competition_model(Model::Consensus, Some(3), Some(2), None, no_auction()).unwrap(),
             consensus(3, 2)
         );
         // The quorum defaults to the smallest strict majority.
         assert_eq!(
-            competition_model(Model::Consensus, Some(4), None, None, no_auction(), 10).unwrap(),
+            competition_model(Model::Consensus, Some(4), None, None, no_auction()).unwrap(),
             consensus(4, 3)
         );
         let tolerance = FloatTolerance::Ulps { max: 8 };
@@ -890,7 +954,6 @@ mod tests {
                 Some(3),
                 Some(tolerance),
                 no_auction(),
-                10
             )
             .unwrap(),
             CompetitionModel::Consensus {
@@ -899,31 +962,23 @@ mod tests {
                 tolerance: Some(tolerance)
             }
         );
-        let err = |replicas, quorum, tolerance, max| {
-            competition_model(
-                Model::Consensus,
-                replicas,
-                quorum,
-                tolerance,
-                no_auction(),
-                max,
-            )
-            .unwrap_err()
-            .to_string()
+        let err = |replicas, quorum, tolerance| {
+            competition_model(Model::Consensus, replicas, quorum, tolerance, no_auction())
+                .unwrap_err()
+                .to_string()
         };
-        assert!(err(None, None, None, 10).contains("needs --replicas"));
-        assert!(err(Some(1), None, None, 10).contains("at least 2"));
-        assert!(err(Some(4), Some(2), None, 10).contains("strict majority"));
-        assert!(err(Some(3), Some(4), None, 10).contains("strict majority"));
-        assert!(err(Some(5), None, None, 4).contains("max_committers"));
+        assert!(err(None, None, None).contains("needs --replicas"));
+        assert!(err(Some(1), None, None).contains("at least 2"));
+        assert!(err(Some(4), Some(2), None).contains("strict majority"));
+        assert!(err(Some(3), Some(4), None).contains("strict majority"));
         let loose = FloatTolerance::Relative {
             max: Decimal::percent(5),
         };
-        assert!(err(Some(3), None, Some(loose), 10).contains("relative tolerance"));
+        assert!(err(Some(3), None, Some(loose)).contains("relative tolerance"));
         let zero = FloatTolerance::Relative {
             max: Decimal::zero(),
         };
-        assert!(err(Some(3), None, Some(zero), 10).contains("above 0"));
+        assert!(err(Some(3), None, Some(zero)).contains("above 0"));
     }
 
     #[test]
@@ -934,22 +989,14 @@ mod tests {
             (None, None, Some(FloatTolerance::Ulps { max: 1 })),
         ] {
             for model in [Model::FirstResponse, Model::ManualConfirmation] {
-                let err = competition_model(model, replicas, quorum, tolerance, no_auction(), 10)
+                let err = competition_model(model, replicas, quorum, tolerance, no_auction())
                     .unwrap_err()
                     .to_string();
                 assert!(err.contains("--model consensus only"), "{err}");
             }
         }
         assert_eq!(
-            competition_model(
-                Model::ManualConfirmation,
-                None,
-                None,
-                None,
-                no_auction(),
-                10
-            )
-            .unwrap(),
+            competition_model(Model::ManualConfirmation, None, None, None, no_auction()).unwrap(),
             CompetitionModel::ManualConfirmation
         );
     }

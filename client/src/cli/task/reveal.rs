@@ -1,12 +1,13 @@
 //! `opengpu task commit` and `task reveal`: operating a provider by hand.
 //!
 //! `commit` hashes the output files, under Manual Confirmation the offered price, and a fresh
-//! 32-byte salt (see `opengpu_types::commitment`), saves what the reveal will need in
-//! `$OPENGPU_HOME/reveals/<chain-id>/<task>-<provider>.json` *before* broadcasting (a
-//! commitment whose salt is lost can never be opened), then sends `Commit`. `reveal` reads
-//! that file and the same output files (checking they did not change), checks that the
-//! reveal phase is open (sealed models: once commits close), waits for a block after the
-//! commit's, and sends `Reveal` with the sealed price.
+//! salt (the recipe of `opengpu_client::reveal`, the daemon's too), saves what the reveal will
+//! need in `$OPENGPU_HOME/reveals/<chain-id>/<task>-<provider>.json` *before* broadcasting (a
+//! commitment whose salt is lost can never be opened; the file's format is documented in
+//! `opengpu_client::reveal`), then sends `Commit`. `reveal` reads that file and the same output
+//! files (checking they did not change), checks that the reveal phase is open (sealed models:
+//! once commits close), waits for a block after the commit's, and sends `Reveal` with the
+//! sealed price.
 //!
 //! Under Auction the awardee delivers with these same commands, within its execution window:
 //! no price (it is paid the clearing price), and the reveal may come a block after the commit,
@@ -15,28 +16,24 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use cosmwasm_std::{Binary, HexBinary, Uint128};
+use cosmwasm_std::Uint128;
 use opengpu_client::config::parse_amount_in;
+use opengpu_client::reveal::{PlanStore, RevealPlan};
 use opengpu_client::Opengpu;
-use opengpu_types::commitment::{commitment, outputs_digest};
 use opengpu_types::events::{
     AuctionAwarded, TaskCommitted, TaskExpired, TaskRevealed, TaskSettled,
 };
-use opengpu_types::market::{CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo};
+use opengpu_types::market::{CommitmentState, CompetitionModel, PriceError, TaskInfo};
+use opengpu_types::verification::{check_output_shape, ShapeError};
 use opengpu_types::TaskId;
-use rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::render;
 use crate::cli::args::read_file;
 use crate::cli::output::{tx_json, tx_line};
 use crate::cli::{Context, Exit};
 
-/// Salt length used for new commitments (the market takes 16 to 64 bytes).
-const SALT_BYTES: usize = 32;
 /// Exit code of `reveal` when the outputs were judged wrong and the collateral slashed: the
 /// verification proved them wrong, or (Consensus, when the reveal ran the tally) the quorum
 /// outvoted them. The transaction itself succeeded.
@@ -69,37 +66,9 @@ pub struct RevealArgs {
     price: Option<String>,
 }
 
-/// What `commit` keeps for `reveal`.
-#[derive(Serialize, Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-struct RevealPlan {
-    chain_id: String,
-    task_id: TaskId,
-    provider: String,
-    outputs: Vec<OutputFile>,
-    outputs_digest: HexBinary,
-    /// Manual Confirmation: the offered price (in the task's denom), inside the commitment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    price: Option<Uint128>,
-    salt: HexBinary,
-    commitment: HexBinary,
-    commit_txhash: Option<String>,
-    commit_height: Option<u64>,
-    reveal_txhash: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-struct OutputFile {
-    path: PathBuf,
-    bytes: u64,
-    sha256: HexBinary,
-}
-
-fn plan_path(home: &Path, chain_id: &str, task_id: TaskId, provider: &str) -> PathBuf {
-    home.join("reveals")
-        .join(chain_id)
-        .join(format!("{task_id}-{provider}.json"))
+/// Where the reveal plans of commitments made on `chain_id` are kept.
+fn plan_store(home: &Path, chain_id: &str) -> PlanStore {
+    PlanStore::new(home.join("reveals").join(chain_id))
 }
 
 pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
@@ -125,7 +94,8 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
         check_awardee(&task, &provider, chain.height().await?)?;
     }
 
-    let path = plan_path(ctx.home(), &chain_id, a.id, &provider);
+    let store = plan_store(ctx.home(), &chain_id);
+    let path = store.path(a.id, &provider);
     if path.exists() {
         let committed = q
             .commitments(a.id)
@@ -143,46 +113,15 @@ pub async fn commit(ctx: &mut Context, a: CommitArgs) -> Result<()> {
         }
     }
 
-    let binaries: Vec<Binary> = outputs
-        .iter()
-        .map(|(_, d)| Binary::from(d.clone()))
-        .collect();
-    let digest = outputs_digest(&binaries);
-    let mut salt = [0u8; SALT_BYTES];
-    OsRng.fill_bytes(&mut salt);
-    let hash = commitment(a.id, &provider, &digest, price, &salt);
-    let mut plan = RevealPlan {
-        chain_id,
-        task_id: a.id,
-        provider: provider.clone(),
-        outputs: outputs
-            .iter()
-            .map(|(path, data)| OutputFile {
-                path: path.clone(),
-                bytes: data.len() as u64,
-                sha256: HexBinary::from(Sha256::digest(data).to_vec()),
-            })
-            .collect(),
-        outputs_digest: HexBinary::from(digest.to_vec()),
-        price,
-        salt: HexBinary::from(salt.to_vec()),
-        commitment: HexBinary::from(hash.to_vec()),
-        commit_txhash: None,
-        commit_height: None,
-        reveal_txhash: None,
-    };
-    save_plan(&path, &plan)?;
+    let mut plan = RevealPlan::for_files(a.id, &provider, &outputs, price);
+    store.save(&plan)?;
 
-    let msg = ExecuteMsg::Commit {
-        task_id: a.id,
-        commitment: plan.commitment.clone(),
-    };
     let tx = signer
-        .execute(&chain, &contracts.task_market, &msg, &[])
+        .execute(&chain, &contracts.task_market, &plan.commit_msg(), &[])
         .await?;
     plan.commit_txhash = Some(tx.txhash.clone());
     plan.commit_height = Some(tx.height);
-    save_plan(&path, &plan)?;
+    store.save(&plan)?;
     let committed: Option<TaskCommitted> = tx.event(Some(&contracts.task_market))?;
     let reveal_deadline = committed.as_ref().map(|c| c.reveal_deadline);
     let reveals_open = reveals_open_after(&task);
@@ -239,19 +178,24 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
     let chain_id = chain.config().chain_id.clone();
     let (info, mut signer) = ctx.signer().await?;
     let provider = info.address.clone();
-    let path = plan_path(ctx.home(), &chain_id, a.id, &provider);
-    let mut plan = load_plan(&path, a.id, &provider)?;
-    if plan.chain_id != chain_id || plan.provider != provider || plan.task_id != a.id {
-        bail!("{} is for another chain, task or provider", path.display());
-    }
-    let outputs = reload_outputs(&plan)?;
-    let digest = outputs_digest(&outputs);
-    if digest.as_slice() != plan.outputs_digest.as_slice()
-        || commitment(a.id, &provider, &digest, plan.price, plan.salt.as_slice()).as_slice()
-            != plan.commitment.as_slice()
-    {
-        bail!("{} does not open its own commitment", path.display());
-    }
+    let store = plan_store(ctx.home(), &chain_id);
+    let path = store.path(a.id, &provider);
+    let mut plan = store.load(a.id, &provider)?.ok_or_else(|| {
+        anyhow!(
+            "no commit data for task {id} by {provider} (looked in {}): commit first with \
+             `opengpu task commit {id} --outputs FILE...`",
+            path.display(),
+            id = a.id
+        )
+    })?;
+    // Reads the output files again (they must not have changed) and checks the plan opens
+    // its own commitment.
+    let msg = plan.reveal_msg().map_err(|e| match e {
+        opengpu_client::Error::PlanDoesNotOpen { .. } => {
+            anyhow!("{} does not open its own commitment", path.display())
+        }
+        e => e.into(),
+    })?;
 
     let q = Opengpu::new(&chain, &contracts);
     let task = q.task(a.id).await?.task;
@@ -267,7 +211,7 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
                 a.id
             )
         })?;
-    if ours.commitment != plan.commitment {
+    if !plan.opens(&ours.commitment) {
         bail!(
             "the commitment on chain for task {} differs from the one in {}",
             a.id,
@@ -291,17 +235,11 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
     spinner.finish_and_clear();
     waited?;
 
-    let msg = ExecuteMsg::Reveal {
-        task_id: a.id,
-        outputs,
-        salt: plan.salt.clone(),
-        price,
-    };
     let tx = signer
         .execute(&chain, &contracts.task_market, &msg, &[])
         .await?;
     plan.reveal_txhash = Some(tx.txhash.clone());
-    save_plan(&path, &plan)?;
+    store.save(&plan)?;
     let market = contracts.task_market.as_str();
     let revealed: Option<TaskRevealed> = tx.event(Some(market))?;
     let settled: Option<TaskSettled> = tx.event(Some(market))?;
@@ -421,25 +359,23 @@ fn check_shape(task: &TaskInfo, outputs: &[(PathBuf, Vec<u8>)]) -> Result<()> {
             task.status
         );
     }
-    if outputs.len() != task.output_sizes.len() {
-        bail!(
-            "task {} has {} output buffers; --outputs names {} files",
-            task.id,
-            task.output_sizes.len(),
-            outputs.len()
-        );
-    }
-    for ((path, data), expected) in outputs.iter().zip(&task.output_sizes) {
-        if data.len() as u64 != *expected {
-            bail!(
-                "{} has {} bytes; task {} expects {expected} for this output",
-                path.display(),
-                data.len(),
-                task.id
-            );
-        }
-    }
-    Ok(())
+    // The verification contract's rule; a reveal that breaks it is slashed.
+    let sizes: Vec<u64> = outputs.iter().map(|(_, data)| data.len() as u64).collect();
+    check_output_shape(&task.output_sizes, &sizes).map_err(|e| match e {
+        ShapeError::Count { got, expected } => anyhow!(
+            "task {} has {expected} output buffers; --outputs names {got} files",
+            task.id
+        ),
+        ShapeError::Size {
+            index,
+            got,
+            expected,
+        } => anyhow!(
+            "{} has {got} bytes; task {} expects {expected} for this output",
+            outputs[index].0.display(),
+            task.id
+        ),
+    })
 }
 
 /// Auction: whether `provider` may commit a result now. The award is its, and the next block is
@@ -492,81 +428,58 @@ fn check_awardee(task: &TaskInfo, provider: &str, height: u64) -> Result<()> {
     }
 }
 
-/// The price sealed in a new commitment: Manual Confirmation requires one, 1 up to the budget;
-/// the other models take none.
+/// The price sealed in a new commitment: the market's rule (`TaskInfo::check_price`: Manual
+/// Confirmation requires one, 1 up to the budget; the other models take none), said in the
+/// CLI's words.
 fn commit_price(task: &TaskInfo, price: Option<&str>) -> Result<Option<Uint128>> {
-    match (task.model.takes_price(), price) {
-        (true, None) => bail!(
+    let price = price.map(|p| parse_amount_in(p, &task.denom)).transpose()?;
+    match task.check_price(price) {
+        Ok(()) => Ok(price),
+        Err(PriceError::Required { .. }) => bail!(
             "task {} is Manual Confirmation: the offer is sealed in the commitment, so pass \
              --price AMOUNT here (1 up to {}{})",
             task.id,
             task.budget,
             task.denom
         ),
-        (true, Some(p)) => {
-            let price = parse_amount_in(p, &task.denom)?;
-            if price.is_zero() || price > task.budget {
-                bail!(
-                    "--price must be between 1 and the task's payment {}{}",
-                    task.budget,
-                    task.denom
-                );
-            }
-            Ok(Some(price))
-        }
-        (false, Some(_)) if task.model.is_auction() => bail!(
+        Err(PriceError::Zero | PriceError::AboveBudget { .. }) => bail!(
+            "--price must be between 1 and the task's payment {}{}",
+            task.budget,
+            task.denom
+        ),
+        Err(PriceError::NotAccepted { .. }) if task.model.is_auction() => bail!(
             "task {} is an auction: the awardee's commitment takes no --price (it is paid the \
              clearing price of its award); a price is bid with `opengpu task bid {} --price \
              AMOUNT`",
             task.id,
             task.id
         ),
-        (false, Some(_)) => bail!(
+        Err(PriceError::NotAccepted { .. }) => bail!(
             "task {} is {}: a commitment takes no --price",
             task.id,
             render::model_label(&task.model)
         ),
-        (false, None) => Ok(None),
     }
 }
 
-/// The price to reveal: the one sealed at commit (from the reveal data). A `--price` given at
-/// reveal must equal it.
+/// The price to reveal: the one sealed at commit (from the reveal data), which the market's
+/// rule must accept. A `--price` given at reveal must equal it.
 fn reveal_price(
     task: &TaskInfo,
     sealed: Option<Uint128>,
     given: Option<&str>,
     plan: &Path,
 ) -> Result<Option<Uint128>> {
-    if !task.model.takes_price() {
-        if given.is_some() {
+    if let Some(given) = given {
+        if !task.model.takes_price() {
             bail!(
                 "task {} is {}: a reveal takes no --price",
                 task.id,
                 render::model_label(&task.model)
             );
         }
-        if sealed.is_some() {
-            bail!(
-                "{} holds a price, but task {} is {} and takes none",
-                plan.display(),
-                task.id,
-                render::model_label(&task.model)
-            );
-        }
-        return Ok(None);
-    }
-    let Some(sealed) = sealed else {
-        bail!(
-            "{} holds no price, but task {} is Manual Confirmation: its commitment cannot be \
-             opened with an offer",
-            plan.display(),
-            task.id
-        );
-    };
-    if let Some(given) = given {
         let given = parse_amount_in(given, &task.denom)?;
-        if given != sealed {
+        if let Some(sealed) = sealed.filter(|sealed| *sealed != given) {
             bail!(
                 "--price {given}{d} differs from the offer of {sealed}{d} sealed in the commitment \
                  at commit time; a sealed offer cannot change (leave --price out to reveal it)",
@@ -574,7 +487,25 @@ fn reveal_price(
             );
         }
     }
-    Ok(Some(sealed))
+    match task.check_price(sealed) {
+        Ok(()) => Ok(sealed),
+        Err(PriceError::NotAccepted { .. }) => bail!(
+            "{} holds a price, but task {} is {} and takes none",
+            plan.display(),
+            task.id,
+            render::model_label(&task.model)
+        ),
+        Err(PriceError::Required { .. }) => bail!(
+            "{} holds no price, but task {} is Manual Confirmation: its commitment cannot be \
+             opened with an offer",
+            plan.display(),
+            task.id
+        ),
+        Err(e @ (PriceError::Zero | PriceError::AboveBudget { .. })) => bail!(
+            "{} holds an offer the market refuses ({e}): its commitment cannot be opened",
+            plan.display()
+        ),
+    }
 }
 
 /// Whether a reveal is accepted at `height`: sealed models only once commits are closed, every
@@ -604,94 +535,9 @@ fn check_reveal_phase(task: &TaskInfo, reveal_deadline: u64, height: u64) -> Res
     Ok(())
 }
 
-fn reload_outputs(plan: &RevealPlan) -> Result<Vec<Binary>> {
-    plan.outputs
-        .iter()
-        .map(|file| {
-            let data = read_file(&file.path, "output")?;
-            if data.len() as u64 != file.bytes
-                || Sha256::digest(&data)[..] != *file.sha256.as_slice()
-            {
-                bail!(
-                    "{} changed since the commit: it no longer matches the committed hash",
-                    file.path.display()
-                );
-            }
-            Ok(Binary::from(data))
-        })
-        .collect()
-}
-
-fn load_plan(path: &Path, task_id: TaskId, provider: &str) -> Result<RevealPlan> {
-    let text = std::fs::read_to_string(path).map_err(|_| {
-        anyhow!(
-            "no commit data for task {task_id} by {provider} (looked in {}): commit first with \
-             `opengpu task commit {task_id} --outputs FILE...`",
-            path.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
-}
-
-/// Writes the plan through a temporary file and a rename, readable by its owner only.
-fn save_plan(path: &Path, plan: &RevealPlan) -> Result<()> {
-    let dir = path.parent().expect("plan paths have a parent");
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension("json.tmp");
-    let text = serde_json::to_vec_pretty(plan)?;
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(&text)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plans_round_trip_and_detect_changed_outputs() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("c.bin");
-        std::fs::write(&out, [9u8; 8]).unwrap();
-        let data = std::fs::read(&out).unwrap();
-        let plan = RevealPlan {
-            chain_id: "local-1".into(),
-            task_id: 4,
-            provider: "wasm1p".into(),
-            outputs: vec![OutputFile {
-                path: out.clone(),
-                bytes: 8,
-                sha256: HexBinary::from(Sha256::digest(&data).to_vec()),
-            }],
-            outputs_digest: HexBinary::from(vec![0; 32]),
-            price: Some(Uint128::new(300)),
-            salt: HexBinary::from(vec![1; 32]),
-            commitment: HexBinary::from(vec![2; 32]),
-            commit_txhash: None,
-            commit_height: None,
-            reveal_txhash: None,
-        };
-        let path = plan_path(dir.path(), "local-1", 4, "wasm1p");
-        assert!(path.ends_with("reveals/local-1/4-wasm1p.json"));
-        save_plan(&path, &plan).unwrap();
-        let loaded = load_plan(&path, 4, "wasm1p").unwrap();
-        assert_eq!(reload_outputs(&loaded).unwrap(), vec![Binary::from(data)]);
-        std::fs::write(&out, [8u8; 8]).unwrap();
-        let err = reload_outputs(&loaded).unwrap_err().to_string();
-        assert!(err.contains("changed since the commit"), "{err}");
-        let missing = load_plan(&dir.path().join("x.json"), 5, "wasm1p").unwrap_err();
-        assert!(missing.to_string().contains("commit first"));
-    }
 
     use super::render::test_task;
 
@@ -824,6 +670,13 @@ mod tests {
         );
         let err = reveal_price(&mc, None, None, plan).unwrap_err().to_string();
         assert!(err.contains("holds no price"), "{err}");
+        let err = reveal_price(&mc, Some(Uint128::new(1_001)), None, plan)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("refuses (price 1001 is above the task budget 1000)"),
+            "{err}"
+        );
 
         let first = test_task(CompetitionModel::FirstResponse);
         assert_eq!(reveal_price(&first, None, None, plan).unwrap(), None);
@@ -857,16 +710,20 @@ mod tests {
     }
 
     #[test]
-    fn plans_without_a_price_still_load() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.json");
-        std::fs::write(
-            &path,
-            r#"{"chain_id":"c","task_id":1,"provider":"p","outputs":[],"outputs_digest":"00",
-                "salt":"01","commitment":"02","commit_txhash":null,"commit_height":null,
-                "reveal_txhash":null}"#,
-        )
-        .unwrap();
-        assert_eq!(load_plan(&path, 1, "p").unwrap().price, None);
+    fn outputs_must_have_the_tasks_shape_named_by_file() {
+        let mut task = test_task(CompetitionModel::FirstResponse);
+        task.output_sizes = vec![16, 8];
+        let file = |name: &str, len: usize| (PathBuf::from(name), vec![0u8; len]);
+        assert!(check_shape(&task, &[file("a.bin", 16), file("b.bin", 8)]).is_ok());
+        let err =
+            |outputs: &[(PathBuf, Vec<u8>)]| check_shape(&task, outputs).unwrap_err().to_string();
+        assert_eq!(
+            err(&[file("a.bin", 16)]),
+            "task 7 has 2 output buffers; --outputs names 1 files"
+        );
+        assert_eq!(
+            err(&[file("a.bin", 16), file("b.bin", 9)]),
+            "b.bin has 9 bytes; task 7 expects 8 for this output"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Instantiation and owner-only configuration.
 
 use cosmwasm_std::{DepsMut, MessageInfo, Response, Uint128};
-use opengpu_cw_utils::{assert_owner, initialize_owner, OwnershipAction};
+use opengpu_cw_utils::{assert_owner, initialize_owner};
 use opengpu_types::events::actions;
 use opengpu_types::registry::{InstantiateMsg, RegistryConfig};
 
@@ -45,13 +45,4 @@ pub fn update_config(
     Ok(Response::new()
         .add_attribute("action", actions::UPDATE_CONFIG)
         .add_attribute("min_bond", config.min_bond))
-}
-
-pub fn update_ownership(
-    deps: DepsMut,
-    info: MessageInfo,
-    action: OwnershipAction,
-) -> Result<Response, ContractError> {
-    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
-    Ok(Response::new().add_attributes(attributes))
 }

@@ -1,12 +1,12 @@
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
 use cosmwasm_std::Uint128;
-use opengpu_cw_utils::{Ownership, OwnershipAction, OwnershipError};
+use opengpu_cw_utils::OwnershipError;
 use opengpu_types::events::actions;
 use opengpu_types::registry::{ExecuteMsg, InstantiateMsg, QueryMsg, RegistryConfig};
-use opengpu_types::MigrateMsg;
+use opengpu_types::Ownership;
 
 use super::{assert_action, Setup, MIN_BOND};
-use crate::contract::{instantiate, migrate, CONTRACT_NAME, CONTRACT_VERSION};
+use crate::contract::{instantiate, CONTRACT_NAME, CONTRACT_VERSION};
 use crate::ContractError;
 
 #[test]
@@ -101,58 +101,4 @@ fn update_config_by_non_owner_is_rejected() {
     ));
     let config: RegistryConfig = s.query(QueryMsg::Config {});
     assert_eq!(config.min_bond, Uint128::new(MIN_BOND));
-}
-
-#[test]
-fn update_ownership_by_non_owner_is_rejected() {
-    let mut s = Setup::new();
-    let mallory = s.addr("mallory");
-    let msg = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: mallory.to_string(),
-    });
-    let err = s.execute(&mallory, msg).unwrap_err();
-    assert!(matches!(
-        err,
-        ContractError::Ownership(OwnershipError::NotOwner { .. })
-    ));
-    let ownership: Ownership = s.query(QueryMsg::Ownership {});
-    assert_eq!(ownership.pending_owner, None);
-}
-
-#[test]
-fn ownership_transfer_takes_effect_when_the_new_owner_accepts() {
-    let mut s = Setup::new();
-    let owner = s.owner.clone();
-    let dao = s.addr("dao");
-    let transfer = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: dao.to_string(),
-    });
-    let res = s.execute(&owner, transfer).unwrap();
-    assert_action(&res, "update_ownership");
-    s.execute(
-        &dao,
-        ExecuteMsg::UpdateOwnership(OwnershipAction::AcceptOwnership {}),
-    )
-    .unwrap();
-    let ownership: Ownership = s.query(QueryMsg::Ownership {});
-    assert_eq!(ownership.owner, Some(dao.clone()));
-    // The old owner lost config rights.
-    let err = s
-        .execute(&owner, ExecuteMsg::UpdateConfig { min_bond: None })
-        .unwrap_err();
-    assert!(matches!(err, ContractError::Ownership(_)));
-}
-
-#[test]
-fn migrate_moves_forward_and_refuses_other_contracts() {
-    let mut s = Setup::new();
-    cw2::set_contract_version(&mut s.deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
-    let res = migrate(s.deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
-    assert_action(&res, actions::MIGRATE);
-    let version = cw2::get_contract_version(&s.deps.storage).unwrap();
-    assert_eq!(version.version, CONTRACT_VERSION);
-
-    cw2::set_contract_version(&mut s.deps.storage, "crates.io:other", "0.0.1").unwrap();
-    let err = migrate(s.deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err();
-    assert!(matches!(err, ContractError::Migration(_)));
 }

@@ -1,9 +1,8 @@
-//! Instantiation, owner-only config changes and ownership transfer.
+//! Instantiation and owner-only config changes.
 
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
 use opengpu_types::events::actions;
 use opengpu_types::vault::{InstantiateMsg, VaultConfig, MAX_UNBONDING_PERIOD_SECONDS};
-use opengpu_types::OwnershipAction;
 
 use crate::state::{Totals, CONFIG, TOTALS};
 use crate::ContractError;
@@ -71,16 +70,6 @@ pub fn update_config(
             "max_claims_per_address",
             config.max_claims_per_address.to_string(),
         ))
-}
-
-pub fn update_ownership(
-    deps: DepsMut,
-    info: MessageInfo,
-    action: OwnershipAction,
-) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
-    Ok(Response::new().add_attributes(attributes))
 }
 
 /// 1 second to `MAX_UNBONDING_PERIOD_SECONDS` (60 days): the owner can neither let stake leave

@@ -8,7 +8,7 @@ use opengpu_types::vault::{LockResponse, QueryMsg};
 use super::*;
 
 fn lock_of(h: &Harness, provider: &Addr, task_id: TaskId) -> u128 {
-    let res: LockResponse = h.query(QueryMsg::Lock {
+    let res: LockResponse = h.query(QueryMsg::TaskLock {
         provider: provider.to_string(),
         task_id,
     });

@@ -1,4 +1,5 @@
-//! Instantiate validation, UpdateConfig, UpdateOwnership and migrate.
+//! Instantiate validation and UpdateConfig; UpdateOwnership and migrate are checked by the
+//! shared `opengpu_testing::ownership_tests!` in tests/flows.rs.
 
 use cosmwasm_std::coin;
 use cosmwasm_std::testing::message_info;
@@ -6,10 +7,10 @@ use cw_utils::PaymentError;
 use opengpu_cw_utils::OwnershipError;
 use opengpu_types::events::actions;
 use opengpu_types::vault::{VaultConfig, MAX_UNBONDING_PERIOD_SECONDS};
-use opengpu_types::{MigrateMsg, Ownership, OwnershipAction};
+use opengpu_types::Ownership;
 
 use super::*;
-use crate::contract::{migrate, CONTRACT_NAME, CONTRACT_VERSION};
+use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::execute::staking::release_time;
 
 const MAX_PERIOD: u64 = MAX_UNBONDING_PERIOD_SECONDS;
@@ -393,43 +394,4 @@ fn owner_lowering_max_claims_cannot_keep_a_provider_from_its_free_stake() {
         "everything alice bonded went back to her"
     );
     h.assert_invariants();
-}
-
-#[test]
-fn ownership_transfers_in_two_steps() {
-    let mut h = Harness::new();
-    let owner = h.owner.clone();
-    let next = h.addr("next");
-    let transfer = ExecuteMsg::UpdateOwnership(OwnershipAction::TransferOwnership {
-        new_owner: next.to_string(),
-    });
-    let err = h.exec_err(&next, transfer.clone());
-    assert!(matches!(
-        err,
-        ContractError::Ownership(OwnershipError::NotOwner { .. })
-    ));
-    h.exec(&owner, transfer).unwrap();
-    h.exec(
-        &next,
-        ExecuteMsg::UpdateOwnership(OwnershipAction::AcceptOwnership {}),
-    )
-    .unwrap();
-    let ownership: Ownership = h.query(QueryMsg::Ownership {});
-    assert_eq!(ownership.owner, Some(next.clone()));
-    let err = h.exec_err(&owner, update_config(Some(5), None));
-    assert!(matches!(
-        err,
-        ContractError::Ownership(OwnershipError::NotOwner { .. })
-    ));
-    h.exec(&next, update_config(Some(5), None)).unwrap();
-}
-
-#[test]
-fn migrate_accepts_the_same_version_and_refuses_another_contract() {
-    let mut h = Harness::new();
-    let res = migrate(h.deps.as_mut(), h.env.clone(), MigrateMsg {}).unwrap();
-    assert_action(&res, actions::MIGRATE);
-    cw2::set_contract_version(&mut h.deps.storage, "crates.io:other", "0.1.0").unwrap();
-    let err = migrate(h.deps.as_mut(), h.env.clone(), MigrateMsg {}).unwrap_err();
-    assert!(matches!(err, ContractError::Migration(_)));
 }

@@ -33,7 +33,7 @@ fn stake_of_an_unknown_address_is_all_zeros() {
 #[test]
 fn lock_of_an_unknown_task_is_zero() {
     let h = Harness::new();
-    let res: LockResponse = h.query(QueryMsg::Lock {
+    let res: LockResponse = h.query(QueryMsg::TaskLock {
         provider: h.addr("nobody").to_string(),
         task_id: 3,
     });

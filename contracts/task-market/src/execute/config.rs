@@ -1,7 +1,7 @@
 //! Instantiate and owner-only configuration.
 
 use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response};
-use opengpu_cw_utils::OwnershipAction;
+use opengpu_types::denom::validate_denom;
 use opengpu_types::events::actions;
 use opengpu_types::market::{InstantiateMsg, MarketConfig, MarketParams, MAX_FEE_BPS};
 
@@ -73,16 +73,6 @@ pub fn update_config(
     Ok(Response::new().add_attribute("action", actions::UPDATE_CONFIG))
 }
 
-pub fn update_ownership(
-    deps: DepsMut,
-    info: MessageInfo,
-    action: OwnershipAction,
-) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let attributes = opengpu_cw_utils::update_ownership(deps, &info.sender, action)?;
-    Ok(Response::new().add_attributes(attributes))
-}
-
 fn validate(api: &dyn Api, addr: &str) -> Result<Addr, ContractError> {
     Ok(api.addr_validate(addr)?)
 }
@@ -98,9 +88,7 @@ fn validate_config(config: &MarketConfig) -> Result<(), ContractError> {
         return Err(invalid("allowed_denoms is empty"));
     }
     for (i, denom) in config.allowed_denoms.iter().enumerate() {
-        if !is_denom(denom) {
-            return Err(invalid(format!("{denom:?} is not a valid denom")));
-        }
+        validate_denom(denom).map_err(|e| invalid(e.to_string()))?;
         if config.allowed_denoms[..i].contains(denom) {
             return Err(invalid(format!("denom {denom} is listed twice")));
         }
@@ -145,28 +133,4 @@ fn validate_config(config: &MarketConfig) -> Result<(), ContractError> {
         ));
     }
     Ok(())
-}
-
-/// Cosmos SDK denom syntax: a letter, then 2 to 127 of letters, digits and `/:._-`.
-fn is_denom(denom: &str) -> bool {
-    let mut chars = denom.chars();
-    (3..=128).contains(&denom.len())
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn denom_syntax_accepts_native_and_ibc_denoms() {
-        assert!(is_denom("ustake"));
-        assert!(is_denom(
-            "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
-        ));
-        assert!(!is_denom("u"));
-        assert!(!is_denom("1stake"));
-        assert!(!is_denom("us take"));
-    }
 }

@@ -1,11 +1,11 @@
 //! Publishing a task with its escrow, and cancelling it before anyone commits.
 
 use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
-use opengpu_types::auction::{self, AuctionState};
-use opengpu_types::consensus;
+use opengpu_types::auction::AuctionState;
 use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::publish::{PublishTerms, Publishable};
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::TaskId;
 
@@ -31,28 +31,17 @@ pub fn publish_task(
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let payment = cw_utils::one_coin(&info)?;
-    if !config.allowed_denoms.contains(&payment.denom) {
-        return Err(ContractError::DenomNotAccepted {
-            denom: payment.denom,
-            accepted: config.allowed_denoms.join(", "),
-        });
-    }
+    let Publishable {
+        output_sizes,
+        max_committers,
+    } = config.check_publish(PublishTerms {
+        denom: &payment.denom,
+        kernel: &new.kernel,
+        collateral: new.collateral,
+        deadline_blocks: new.deadline_blocks,
+        model: &new.model,
+    })?;
     let budget = Uint128::try_from(payment.amount)?;
-    let params = &config.params;
-    let output_sizes = new.kernel.validate(&params.kernel_limits)?;
-    if new.collateral < params.min_collateral {
-        return Err(ContractError::CollateralTooLow {
-            got: new.collateral,
-            min: params.min_collateral,
-        });
-    }
-    if !(params.min_deadline_blocks..=params.max_deadline_blocks).contains(&new.deadline_blocks) {
-        return Err(ContractError::DeadlineOutOfRange {
-            got: new.deadline_blocks,
-            min: params.min_deadline_blocks,
-            max: params.max_deadline_blocks,
-        });
-    }
     let verifier = VerificationContract(config.verification_addr.clone());
     match verifier.check_policy(&deps.querier, &new.verification)? {
         Verdict::Valid {} => {}
@@ -64,33 +53,6 @@ pub fn publish_task(
         spec.validate_for(&new.kernel)
             .map_err(|reason| ContractError::InvalidPolicy { reason })?;
     }
-    let max_committers = match &new.model {
-        CompetitionModel::Consensus {
-            replicas,
-            quorum,
-            tolerance,
-        } => {
-            consensus::validate(
-                *replicas,
-                *quorum,
-                tolerance.as_ref(),
-                params.max_committers,
-            )
-            .map_err(|reason| ContractError::InvalidModel { reason })?;
-            *replicas
-        }
-        CompetitionModel::Auction {
-            bid_reveal_blocks,
-            execute_blocks,
-        } => {
-            auction::validate(*bid_reveal_blocks, *execute_blocks)
-                .map_err(|reason| ContractError::InvalidModel { reason })?;
-            params.max_committers
-        }
-        CompetitionModel::FirstResponse | CompetitionModel::ManualConfirmation => {
-            params.max_committers
-        }
-    };
 
     let id = LAST_TASK_ID.load(deps.storage)? + 1;
     LAST_TASK_ID.save(deps.storage, &id)?;
@@ -108,8 +70,8 @@ pub fn publish_task(
         fee_bps: config.fee_bps,
         created_height: height,
         deadline_height: height.saturating_add(new.deadline_blocks),
-        reveal_window_blocks: params.reveal_window_blocks,
-        confirm_window_blocks: params.confirm_window_blocks,
+        reveal_window_blocks: config.params.reveal_window_blocks,
+        confirm_window_blocks: config.params.confirm_window_blocks,
         max_committers,
         status: TaskStatus::Open,
         commit_count: 0,

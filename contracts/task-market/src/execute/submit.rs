@@ -162,7 +162,7 @@ pub fn reveal(
             max: MAX_SALT_BYTES,
         });
     }
-    check_price(&task, price)?;
+    task.check_price(price)?;
     let digest = commitment::outputs_digest(&outputs);
     let expected = commitment::commitment(task_id, provider.as_str(), &digest, price, &salt);
     if entry.commitment.as_slice() != expected.as_slice() {
@@ -310,18 +310,4 @@ pub(super) fn ensure_open(task: &TaskInfo) -> Result<(), ContractError> {
         });
     }
     Ok(())
-}
-
-fn check_price(task: &TaskInfo, price: Option<Uint128>) -> Result<(), ContractError> {
-    match (task.model.takes_price(), price) {
-        (false, None) => Ok(()),
-        (false, Some(_)) => Err(ContractError::PriceNotAccepted { model: task.model }),
-        (true, None) => Err(ContractError::PriceRequired { model: task.model }),
-        (true, Some(price)) if price.is_zero() => Err(ContractError::ZeroPrice {}),
-        (true, Some(price)) if price > task.budget => Err(ContractError::PriceAboveBudget {
-            price,
-            budget: task.budget,
-        }),
-        (true, Some(_)) => Ok(()),
-    }
 }

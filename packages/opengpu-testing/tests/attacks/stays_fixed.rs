@@ -11,6 +11,7 @@ use opengpu_testing::{
     assert_error, matmul_outputs, outputs, Suite, TaskSpec, IBC_DENOM, PAY_DENOM, STAKE_DENOM,
 };
 use opengpu_types::market::{self, CommitmentState, CompetitionModel, TaskStatus};
+use opengpu_types::publish::PublishError;
 use opengpu_types::registry::{self, Outcome};
 use opengpu_types::vault;
 use opengpu_types::TaskId;
@@ -507,10 +508,10 @@ fn wrong_denoms_are_refused_and_move_nothing() {
     };
     assert_error(
         suite.publish(&client, publish(Some(coin(BUDGET, "ufake")))),
-        ContractError::DenomNotAccepted {
+        ContractError::Publish(PublishError::DenomNotAccepted {
             denom: "ufake".into(),
             accepted: suite.denoms.join(", "),
-        },
+        }),
     );
     assert_error(suite.publish(&client, publish(None)), "No funds sent");
     let two = market::ExecuteMsg::PublishTask {
