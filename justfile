@@ -32,7 +32,7 @@ fmt-check:
 
 # clippy on every target, the e2e tests and fail points included; warnings are errors
 lint:
-    cargo clippy --workspace --all-targets --features opengpu-client/e2e,opengpu-provider/failpoints -- -D warnings
+    cargo clippy --workspace --all-targets --features opengpu-cli/e2e,opengpu-provider/failpoints -- -D warnings
 
 # unit and multi-test tests
 unit:
@@ -124,4 +124,4 @@ e2e *args:
     # worth more than the 30 s.
     # The daemon the tests run, with fail points (FAILPOINTS stops it before a reveal in one test).
     cargo build -p opengpu-provider --features failpoints
-    cargo test -p opengpu-client --features e2e --test e2e -- --test-threads=1 {{ args }}
+    cargo test -p opengpu-cli --features e2e --test e2e -- --test-threads=1 {{ args }}

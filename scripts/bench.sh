@@ -14,7 +14,7 @@ TASKS="${BENCH_TASKS:-50}"
 OUT="${BENCH_OUT:-$ROOT/BENCHMARKS.md}"
 trap private_chain_cleanup EXIT
 
-build_everything opengpu-client opengpu-provider opengpu-bench
+build_everything opengpu-cli opengpu-provider opengpu-bench
 BENCH="$ROOT/target/debug/opengpu-bench"
 sections="$(mktemp -d)"
 

@@ -26,7 +26,7 @@ on_exit() {
 trap on_exit EXIT
 
 say "build what is missing: tools and PoCL, wasmd, contracts, opengpu, opengpu-provider"
-build_everything opengpu-client opengpu-provider
+build_everything opengpu-cli opengpu-provider
 
 say "chain: one wasmd validator on 127.0.0.1:${DEMO_BASE_PORT:-26757}, contracts deployed"
 private_chain_start demo "${DEMO_BASE_PORT:-26757}"

@@ -13,7 +13,8 @@
 //!   one recipe of the CLI, the daemon and the benchmarks.
 //! - [`error`]: one error type; a failed contract call reads as the contract's own message.
 //!
-//! The `opengpu` command line (`src/main.rs`, `src/cli/`) is built on these.
+//! The `opengpu` command line (crate `opengpu-cli`, in `cli/`) is built on these; this crate
+//! compiles no CLI code (clap, progress bars, example kernels, OpenCL).
 
 pub mod bid;
 pub mod chain;

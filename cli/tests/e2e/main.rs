@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! just e2e                                   # builds what is missing, one chain at a time
-//! cargo test -p opengpu-client --features e2e --test e2e -- --test-threads=1
+//! cargo test -p opengpu-cli --features e2e --test e2e -- --test-threads=1
 //! OPENGPU_E2E_KEEP=1 just e2e                # keep a failed test's chain directory
 //! ```
 
