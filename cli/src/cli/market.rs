@@ -9,7 +9,7 @@ use opengpu_client::Opengpu;
 use opengpu_types::events::ClaimWithdrawn;
 use opengpu_types::market::ExecuteMsg;
 
-use super::output::{table, tx_json, tx_line};
+use super::output::{table, tx_json};
 use super::task::render;
 use super::Context;
 
@@ -113,12 +113,7 @@ async fn withdraw(ctx: &mut Context, denom: String, to: Option<String>) -> Resul
             "events": render::market_events_json(&tx, market),
         }),
     );
-    ctx.emit(&json, || {
-        std::iter::once(tx_line(&tx))
-            .chain(render::market_events(&tx, market))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    ctx.emit(&json, || render::tx_with_events(&tx, market))
 }
 
 fn coins_table(coins: &[Coin]) -> String {

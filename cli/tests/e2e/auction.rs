@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::cli::amount;
 use crate::daemon::{Provider, ProviderOptions};
 use crate::localnet::Localnet;
-use crate::provider_daemon::{check_named_example, wait_final, BUDGET, COLLATERAL};
+use crate::provider_daemon::{
+    check_named_example, publish_named_example, wait_final, BUDGET, COLLATERAL,
+};
 use crate::steps::protocol_fee;
 
 const HASH_SIZE: &str = "4096";
@@ -20,29 +22,7 @@ const EXECUTIONS: &str = "opengpu_provider_stage_seconds_count{stage=\"execute\"
 /// As `client`: publishes the hash-chain example with `seed` as an auction with a maximum
 /// price of [`BUDGET`]; returns the task id.
 fn publish_auction(net: &Localnet, seed: u64, windows: &[&str]) -> String {
-    let seed = seed.to_string();
-    let max_price = format!("{BUDGET}uatom");
-    let collateral = format!("{COLLATERAL}ustake");
-    let mut args = vec![
-        "--from",
-        "client",
-        "task",
-        "publish",
-        "--example",
-        "hash-chain",
-        "--size",
-        HASH_SIZE,
-        "--seed",
-        &seed,
-        "--model",
-        "auction",
-        "--max-price",
-        &max_price,
-        "--collateral",
-        &collateral,
-    ];
-    args.extend_from_slice(windows);
-    net.cli_json(&args)["task_id"]
+    publish_named_example(net, "hash-chain", HASH_SIZE, seed, "auction", windows)["task_id"]
         .as_u64()
         .expect("publish prints the task id")
         .to_string()

@@ -31,7 +31,8 @@ fn publish_example_tx(net: &Localnet, seed: u64, model: &str, extra: &[&str]) ->
 }
 
 /// As `client`: publishes example `name` of `size` with `seed` under `model`, paying
-/// [`BUDGET`] with [`COLLATERAL`] per committer (a 100-block deadline unless `extra` sets one);
+/// [`BUDGET`] (an auction's maximum price) with [`COLLATERAL`] per committer (a 100-block
+/// deadline unless `extra` sets one; an auction's windows come from `extra`);
 /// returns the command's JSON.
 pub fn publish_named_example(
     net: &Localnet,
@@ -44,6 +45,8 @@ pub fn publish_named_example(
     let seed = seed.to_string();
     let budget = format!("{BUDGET}uatom");
     let collateral = format!("{COLLATERAL}ustake");
+    // An auction's budget is its maximum price; its deadline is the end of bidding.
+    let auction = model == "auction";
     let mut args = vec![
         "--from",
         "client",
@@ -57,12 +60,12 @@ pub fn publish_named_example(
         &seed,
         "--model",
         model,
-        "--payment",
+        if auction { "--max-price" } else { "--payment" },
         &budget,
         "--collateral",
         &collateral,
     ];
-    if !extra.contains(&"--deadline-blocks") {
+    if !auction && !extra.contains(&"--deadline-blocks") {
         args.extend(["--deadline-blocks", "100"]);
     }
     args.extend_from_slice(extra);

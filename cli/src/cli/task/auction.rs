@@ -345,12 +345,7 @@ pub async fn reveal_bid(ctx: &mut Context, id: TaskId) -> Result<()> {
             "events": render::market_events_json(&tx, market),
         }),
     );
-    ctx.emit(&json, || {
-        std::iter::once(tx_line(&tx))
-            .chain(render::market_events(&tx, market))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    ctx.emit(&json, || render::tx_with_events(&tx, market))
 }
 
 pub async fn bids(ctx: &mut Context, id: TaskId) -> Result<()> {

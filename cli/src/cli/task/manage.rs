@@ -9,7 +9,7 @@ use opengpu_types::market::{ExecuteMsg, TaskFilter, TaskStatus};
 use opengpu_types::TaskId;
 
 use super::render;
-use crate::cli::output::{tx_json, tx_line};
+use crate::cli::output::tx_json;
 use crate::cli::Context;
 
 pub async fn show(ctx: &mut Context, id: TaskId) -> Result<()> {
@@ -194,16 +194,10 @@ async fn send(ctx: &mut Context, msg: ExecuteMsg) -> Result<()> {
     let tx = signer
         .execute(&chain, &contracts.task_market, &msg, &[])
         .await?;
-    let lines = render::market_events(&tx, &contracts.task_market);
     let events = render::market_events_json(&tx, &contracts.task_market);
     ctx.emit(
         &tx_json(&tx, serde_json::json!({ "events": events })),
-        || {
-            std::iter::once(tx_line(&tx))
-                .chain(lines.iter().cloned())
-                .collect::<Vec<_>>()
-                .join("\n")
-        },
+        || render::tx_with_events(&tx, &contracts.task_market),
     )
 }
 

@@ -826,6 +826,14 @@ pub fn tasks_table(tasks: &[TaskInfo]) -> String {
 }
 
 /// Market events of a transaction, one line each.
+/// The text of a market transaction: its tx line, then a line per market event.
+pub fn tx_with_events(tx: &TxOutcome, market: &str) -> String {
+    std::iter::once(crate::cli::output::tx_line(tx))
+        .chain(market_events(tx, market))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn market_events(tx: &TxOutcome, market: &str) -> Vec<String> {
     let mut lines = Vec::new();
     for e in tx.events::<TaskCommitted>(Some(market)).unwrap_or_default() {

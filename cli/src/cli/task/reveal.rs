@@ -254,12 +254,7 @@ pub async fn reveal(ctx: &mut Context, a: RevealArgs) -> Result<()> {
             "events": render::market_events_json(&tx, market),
         }),
     );
-    ctx.emit(&json, || {
-        std::iter::once(tx_line(&tx))
-            .chain(render::market_events(&tx, market))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    ctx.emit(&json, || render::tx_with_events(&tx, market))?;
     let outcome = revealed.map(|r| r.outcome).unwrap_or_default();
     let needs_state = matches!(outcome.as_str(), "rejected" | "refused")
         || matches!(task.model, CompetitionModel::Consensus { .. });

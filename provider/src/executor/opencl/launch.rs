@@ -201,7 +201,7 @@ impl DeviceSession {
                 core::set_kernel_arg(cl_kernel, index as u32, value).map_err(|err| {
                     Failure::Launch(format!(
                         "argument {index} ({}) does not fit the kernel: {}",
-                        arg_kind(arg),
+                        arg.kind(),
                         describe_cl_error("clSetKernelArg", &err)
                     ))
                 })
@@ -342,20 +342,6 @@ fn free_address_space(limit: u64) -> Option<u64> {
 fn byte_len(size: u64) -> Result<usize, Failure> {
     usize::try_from(size)
         .map_err(|_| Failure::OutOfMemory(format!("a {size}-byte buffer does not fit this host")))
-}
-
-fn arg_kind(arg: &KernelArg) -> &'static str {
-    match arg {
-        KernelArg::Input { .. } => "input buffer",
-        KernelArg::Output { .. } => "output buffer",
-        KernelArg::Local { .. } => "local buffer",
-        KernelArg::U32 { .. } => "u32",
-        KernelArg::I32 { .. } => "i32",
-        KernelArg::U64 { .. } => "u64",
-        KernelArg::I64 { .. } => "i64",
-        KernelArg::F32 { .. } => "f32",
-        KernelArg::F64 { .. } => "f64",
-    }
 }
 
 #[cfg(test)]

@@ -24,21 +24,8 @@ pub use backend::{OpenClBackend, OpenClConfig};
 pub use devices::{device_info, list_platforms, DeviceListing, PlatformListing};
 
 use ocl::core::{self, Status};
+use opengpu_opencl::describe_cl_error;
 use protocol::Failure;
-
-/// `"<call>: <status>"` for an OpenCL error; ocl's own rendering is a multi-line banner.
-fn describe_cl_error(call: &str, err: &core::Error) -> String {
-    match err.api_status() {
-        Some(status) => format!("{call}: {status:?}"),
-        None => {
-            let text = err.to_string();
-            format!(
-                "{call}: {}",
-                text.split_whitespace().collect::<Vec<_>>().join(" ")
-            )
-        }
-    }
-}
 
 /// The OpenCL statuses that mean an allocation failed.
 fn is_out_of_memory(err: &core::Error) -> bool {
