@@ -93,11 +93,7 @@ fn main() -> ExitCode {
             memory_limit_bytes,
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let result = runtime.block_on(async move {
+    let result = opengpu_client::block_on(async move {
         match command {
             Command::Gas {
                 chain,
@@ -113,7 +109,8 @@ fn main() -> ExitCode {
             Command::Sgemm { sizes, runs } => sgemm::run(&sizes, runs),
             Command::Worker { .. } => Ok(()), // returned above
         }
-    });
+    })
+    .unwrap_or_else(|message| Err(anyhow::anyhow!(message)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -25,17 +25,7 @@ fn main() -> ExitCode {
     };
     opengpu_provider::logging::init(common.output);
     let _failpoints = fail::FailScenario::setup(); // reads FAILPOINTS; inert without the feature
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(async move {
+    let result = match opengpu_client::block_on(async move {
         let output = common.output;
         match &command {
             Command::Init(args) => cli::init::run(args, output),
@@ -46,7 +36,13 @@ fn main() -> ExitCode {
             Command::Run(args) => cli::run::run(Config::load(&common.config)?, args).await,
             Command::Worker { .. } => Ok(()), // returned above
         }
-    });
+    }) {
+        Ok(result) => result,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

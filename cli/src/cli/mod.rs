@@ -150,8 +150,8 @@ pub struct GlobalOpts {
         global = true,
         help_heading = "Global options",
         value_name = "FORMAT",
-        value_enum,
-        default_value_t = OutputFormat::Text
+        value_parser = output_format(),
+        default_value = "text"
     )]
     pub output: OutputFormat,
 }
@@ -164,10 +164,13 @@ pub enum KeyringBackend {
     Test,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputFormat {
-    Text,
-    Json,
+pub use opengpu_client::OutputFormat;
+
+/// `--output`: `text` or `json`, listed in the help.
+fn output_format() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(OutputFormat::NAMES)
+        .map(|name| name.parse().expect("one of OutputFormat::NAMES"))
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 pub mod devices;
 pub mod init;
@@ -35,14 +35,17 @@ pub struct Common {
     )]
     pub config: PathBuf,
     /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, global = true, value_parser = output_format(), default_value = "text")]
     pub output: OutputFormat,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputFormat {
-    Text,
-    Json,
+pub use opengpu_client::OutputFormat;
+
+/// `--output`: `text` or `json`, listed in the help.
+fn output_format() -> impl clap::builder::TypedValueParser<Value = OutputFormat> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(OutputFormat::NAMES)
+        .map(|name| name.parse().expect("one of OutputFormat::NAMES"))
 }
 
 #[derive(Subcommand, Debug)]
