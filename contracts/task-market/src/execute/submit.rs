@@ -2,13 +2,15 @@
 //! sealed models, only once commits have closed, so no result is public while anyone could
 //! still commit to copy it).
 
-use cosmwasm_std::{Binary, DepsMut, Env, Event, HexBinary, MessageInfo, Response, Uint128};
+use cosmwasm_std::{
+    Addr, Binary, Deps, DepsMut, Env, Event, HexBinary, MessageInfo, Response, Uint128,
+};
 use opengpu_types::commitment::{self, MAX_SALT_BYTES, MIN_SALT_BYTES};
 use opengpu_types::events::{actions, TaskCommitted, TaskRevealed};
 use opengpu_types::market::{
-    CommitmentInfo, CommitmentState, CompetitionModel, TaskInfo, TaskStatus,
+    CommitmentInfo, CommitmentState, CompetitionModel, MarketConfig, TaskInfo, TaskStatus,
 };
-use opengpu_types::registry::{Outcome, RegistryContract};
+use opengpu_types::registry::{Outcome, ProviderResponse, RegistryContract};
 use opengpu_types::vault::VaultContract;
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::{freivalds, TaskId};
@@ -44,11 +46,7 @@ pub fn commit(
             height,
         });
     }
-    if commitment.len() != 32 {
-        return Err(ContractError::BadCommitment {
-            len: commitment.len(),
-        });
-    }
+    check_hash_len(&commitment)?;
     if COMMIT_SEQ.has(deps.storage, (task_id, &provider)) {
         return Err(ContractError::AlreadyCommitted {
             task_id,
@@ -61,23 +59,7 @@ pub fn commit(
             max: task.max_committers,
         });
     }
-    let registered = RegistryContract(config.registry_addr)
-        .provider(&deps.querier, &provider)
-        .map_err(|_| ContractError::ProviderNotRegistered {
-            provider: provider.to_string(),
-        })?;
-    if !registered.eligible {
-        return Err(ContractError::ProviderNotEligible {
-            provider: provider.into_string(),
-        });
-    }
-    let work_group_size = WORK_GROUP_SIZES.load(deps.storage, task_id)?;
-    if let Some(reason) = task
-        .requirements
-        .unmet_by(&registered.provider.device, work_group_size)
-    {
-        return Err(ContractError::RequirementsNotMet { reason });
-    }
+    let registered = provider_may_take(deps.as_ref(), &config, &task, &provider)?;
 
     let seq = task.commit_count;
     let entry = CommitmentInfo {
@@ -300,6 +282,44 @@ fn freivalds_verdict(
             },
         },
     )
+}
+
+/// A commitment or sealed bid is a sha256: 32 bytes.
+pub(super) fn check_hash_len(commitment: &HexBinary) -> Result<(), ContractError> {
+    if commitment.len() != 32 {
+        return Err(ContractError::BadCommitment {
+            len: commitment.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `provider` may take `task` (commit, or bid in an auction): registered, eligible
+/// (active and bonded at the registry minimum), and its device meets the task's requirements.
+pub(super) fn provider_may_take(
+    deps: Deps,
+    config: &MarketConfig,
+    task: &TaskInfo,
+    provider: &Addr,
+) -> Result<ProviderResponse, ContractError> {
+    let registered = RegistryContract(config.registry_addr.clone())
+        .provider(&deps.querier, provider)
+        .map_err(|_| ContractError::ProviderNotRegistered {
+            provider: provider.to_string(),
+        })?;
+    if !registered.eligible {
+        return Err(ContractError::ProviderNotEligible {
+            provider: provider.to_string(),
+        });
+    }
+    let work_group_size = WORK_GROUP_SIZES.load(deps.storage, task.id)?;
+    if let Some(reason) = task
+        .requirements
+        .unmet_by(&registered.provider.device, work_group_size)
+    {
+        return Err(ContractError::RequirementsNotMet { reason });
+    }
+    Ok(registered)
 }
 
 pub(super) fn ensure_open(task: &TaskInfo) -> Result<(), ContractError> {

@@ -18,10 +18,9 @@ use opengpu_types::verification::Verdict;
 use opengpu_types::TaskId;
 
 use super::settle::settle;
-use super::submit::ensure_open;
+use super::submit::{check_hash_len, ensure_open, provider_may_take};
 use crate::state::{
     load_task, save_outputs, save_task, BIDS, BID_SEQ, COMMITMENTS, COMMIT_SEQ, CONFIG,
-    WORK_GROUP_SIZES,
 };
 use crate::ContractError;
 
@@ -44,34 +43,14 @@ pub fn bid(
             height,
         });
     }
-    if commitment.len() != 32 {
-        return Err(ContractError::BadCommitment {
-            len: commitment.len(),
-        });
-    }
+    check_hash_len(&commitment)?;
     if BID_SEQ.has(deps.storage, (task_id, &provider)) {
         return Err(ContractError::AlreadyBid {
             task_id,
             provider: provider.into_string(),
         });
     }
-    let registered = RegistryContract(config.registry_addr.clone())
-        .provider(&deps.querier, &provider)
-        .map_err(|_| ContractError::ProviderNotRegistered {
-            provider: provider.to_string(),
-        })?;
-    if !registered.eligible {
-        return Err(ContractError::ProviderNotEligible {
-            provider: provider.into_string(),
-        });
-    }
-    let work_group_size = WORK_GROUP_SIZES.load(deps.storage, task_id)?;
-    if let Some(reason) = task
-        .requirements
-        .unmet_by(&registered.provider.device, work_group_size)
-    {
-        return Err(ContractError::RequirementsNotMet { reason });
-    }
+    provider_may_take(deps.as_ref(), &config, &task, &provider)?;
 
     let state = task.auction.get_or_insert_with(AuctionState::default);
     let seq = state.bid_count;
@@ -245,11 +224,7 @@ pub fn commit_result(
             sender: provider.into_string(),
         });
     }
-    if commitment.len() != 32 {
-        return Err(ContractError::BadCommitment {
-            len: commitment.len(),
-        });
-    }
+    check_hash_len(&commitment)?;
     if COMMIT_SEQ.has(deps.storage, (task_id, &provider)) {
         return Err(ContractError::AlreadyCommitted {
             task_id,
