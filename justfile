@@ -104,6 +104,27 @@ bench:
     scripts/bench.sh
 
 # ---------------------------------------------------------------------------------------------
+# IBC: the localnet (market chain) and a home chain (token uhome) joined by a real relayer
+# (localnet/README.md, "IBC: two chains and a relayer")
+# ---------------------------------------------------------------------------------------------
+
+# build the pinned IBC relayer (Go relayer v2.6.0) into .cache/relayer/ (idempotent; 4 to 6 min cold)
+relayer:
+    localnet/build-relayer.sh
+
+# both chains + relayer, contracts on the market chain, market takes the home token over IBC; writes localnet/addresses/ibc.json
+ibc:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    localnet/ibc-start.sh
+    LOCALNET_HOME="$(jq -r .market.home "${IBC_FILE:-localnet/addresses/ibc.json}")" localnet/deploy.sh
+    localnet/ibc-configure.sh
+
+# stop the relayer and both chains of `just ibc` (data kept); `--relayer-only`: just the relayer
+ibc-stop *flags:
+    localnet/ibc-stop.sh {{flags}}
+
+# ---------------------------------------------------------------------------------------------
 # end-to-end tests: private wasmd chains on free loopback ports, driven through `opengpu`
 # (client/tests/e2e/; each test starts its own chain and stops it, pass or fail)
 # ---------------------------------------------------------------------------------------------
@@ -113,6 +134,7 @@ e2e *args:
     #!/usr/bin/env bash
     set -euo pipefail
     localnet/build-wasmd.sh >/dev/null
+    localnet/build-relayer.sh >/dev/null   # the IBC test's relayer (ibc.rs)
     for name in registry task_market staking_vault verification; do
         if [ ! -f "artifacts/opengpu_$name.wasm" ]; then
             {{ just_executable() }} wasm
@@ -125,3 +147,7 @@ e2e *args:
     # The daemon the tests run, with fail points (FAILPOINTS stops it before a reveal in one test).
     cargo build -p opengpu-provider --features failpoints
     cargo test -p opengpu-cli --features e2e --test e2e -- --test-threads=1 {{ args }}
+
+# on the running `just ibc` setup: uhome moved to the market chain, a payout home, a task published from the home chain and its unspent budget back home, with balances on both chains
+ibc-demo:
+    scripts/ibc-demo.sh

@@ -69,3 +69,46 @@ is_our_node() { # is_our_node PID NODE_HOME
   [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] \
     && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "wasmd start --home $2 "
 }
+
+# --- IBC: two chains and a relayer (ibc-start.sh, ibc-stop.sh, ibc-configure.sh)
+# The settings every IBC script shares, from env (defaults: the normal localnet as the market
+# chain, opengpu-home on base port 28657 as the home chain, the relayer's home in .cache/relayer).
+# Chain data lives under IBC_DIR[market|home]; paths are made absolute (the relayer runs detached).
+ibc_settings() {
+  declare -gA IBC_CHAIN_ID IBC_BASE IBC_DIR IBC_TOKEN
+  IBC_CHAIN_ID[market]="${IBC_MARKET_CHAIN_ID:-opengpu-local}"
+  IBC_BASE[market]="${IBC_MARKET_BASE_PORT:-26657}"
+  IBC_DIR[market]="$(realpath -m "${IBC_MARKET_HOME:-$LOCALNET_DATA/${IBC_CHAIN_ID[market]}}")"
+  IBC_TOKEN[market]=ustake   # what the market chain sends: its staking and fee denom
+  IBC_CHAIN_ID[home]="${IBC_HOME_CHAIN_ID:-opengpu-home}"
+  IBC_BASE[home]="${IBC_HOME_BASE_PORT:-28657}"
+  IBC_DIR[home]="$(realpath -m "${IBC_HOME_HOME:-$LOCALNET_DATA/${IBC_CHAIN_ID[home]}}")"
+  IBC_TOKEN[home]=uhome      # the home chain's second genesis token (LOCALNET_TOKEN)
+  [ "${IBC_DIR[market]}" != "${IBC_DIR[home]}" ] || die "the market and home chains need two homes, both are ${IBC_DIR[home]}"
+  RLY_HOME="$(realpath -m "${IBC_RELAYER_HOME:-$LOCALNET_ROOT/.cache/relayer/home}")"
+  RLY_PATH_NAME=market-home
+  RLY_PID_FILE="$RLY_HOME/rly.pid"
+  RLY_LOG="$RLY_HOME/rly.log"
+  IBC_OUT="$(realpath -m "${IBC_FILE:-$LOCALNET_ROOT/localnet/addresses/ibc.json}")"
+}
+
+# True when PID is alive and is `rly start <path> --home RLY_HOME` (guards against pid reuse).
+is_our_relayer() { # is_our_relayer PID
+  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] \
+    && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "rly start $RLY_PATH_NAME --home $RLY_HOME "
+}
+
+# Stops the relayer recorded in RLY_PID_FILE (that pid only): SIGTERM, SIGKILL after GRACE s.
+stop_relayer() { # stop_relayer [GRACE]
+  local pid deadline
+  pid="$(cat "$RLY_PID_FILE" 2>/dev/null || true)"
+  if ! is_our_relayer "$pid"; then
+    rm -f "$RLY_PID_FILE"
+    return 1
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + ${1:-10}))
+  while is_our_relayer "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  if is_our_relayer "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$RLY_PID_FILE"
+}

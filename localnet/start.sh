@@ -10,6 +10,8 @@
 #        LOCALNET_BLOCK_TIME default 200ms (CometBFT timeout_commit)
 #        LOCALNET_START_TIMEOUT seconds to wait for blocks, default 120
 #        LOCALNET_LOG_LEVEL  wasmd log level, default info
+#        LOCALNET_TOKEN      the second genesis token of each named account, default uatom
+#                            (the IBC home chain uses uhome; fees and staking stay ustake)
 #        OPENGPU_HOME        where the opengpu CLI keeps keys, default ~/.opengpu
 set -euo pipefail
 # shellcheck source=localnet/lib.sh
@@ -30,7 +32,10 @@ if ! [[ "$BASE" =~ ^[0-9]+$ ]] || [ "$BASE" -lt 1024 ] || [ "$(port "$BASE" "$N"
 fi
 OPENGPU_HOME="${OPENGPU_HOME:-$HOME/.opengpu}"
 DENOM=ustake
-# Genesis balances (in init_chain): 10^12 ustake + 10^12 uatom per named account, 10^12 ustake
+TOKEN="${LOCALNET_TOKEN:-uatom}"
+[[ "$TOKEN" =~ ^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$ ]] && [ "$TOKEN" != "$DENOM" ] \
+  || die "LOCALNET_TOKEN must be a plain denom other than $DENOM (like uatom), got '$TOKEN'"
+# Genesis balances (in init_chain): 10^12 ustake + 10^12 $TOKEN per named account, 10^12 ustake
 # per validator, which self-delegates 10^11 (100000 voting power each).
 SELF_DELEGATION="100000000000$DENOM"
 ENV_FILE="$HOME_DIR/localnet.env"   # written last by init: its presence marks a complete init
@@ -119,9 +124,9 @@ init_chain() {
     accounts="$(jq --argjson a "$(add_account "$name")" '. + [$a]' <<<"$accounts")"
   done
   # Genesis balances, in one call: each named account, then each validator (for its gentx).
-  jq -n --argjson accounts "$accounts" --arg stake "$DENOM" --args '
+  jq -n --argjson accounts "$accounts" --arg stake "$DENOM" --arg token "$TOKEN" --args '
       [$accounts[] | {address, coins: [{denom: $stake, amount: "1000000000000"},
-                                       {denom: "uatom", amount: "1000000000000"}]}]
+                                       {denom: $token, amount: "1000000000000"}] | sort_by(.denom)}]
       + [$ARGS.positional[] | {address: ., coins: [{denom: $stake, amount: "1000000000000"}]}]' \
     "${val_addrs[@]}" >"$genesis_accounts"
   run wasmd genesis bulk-add-genesis-account "$genesis_accounts" --home "$n0"

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use cosmrs::proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
-use cosmrs::proto::cosmos::bank::v1beta1::{QueryAllBalancesRequest, QueryAllBalancesResponse};
+use cosmrs::proto::cosmos::bank::v1beta1::{
+    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
+};
 use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use cosmrs::proto::cosmwasm::wasm::v1::{
@@ -19,7 +21,8 @@ use cosmwasm_std::{Coin, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tendermint_rpc::client::CompatMode;
-use tendermint_rpc::{Client, HttpClient};
+use tendermint_rpc::query::Query;
+use tendermint_rpc::{Client, HttpClient, Order};
 
 use crate::config::ChainConfig;
 use crate::error::{readable_log, Error, Result};
@@ -27,6 +30,7 @@ use crate::events::TxEvent;
 
 const SMART_QUERY_PATH: &str = "/cosmwasm.wasm.v1.Query/SmartContractState";
 const ALL_BALANCES_PATH: &str = "/cosmos.bank.v1beta1.Query/AllBalances";
+const BALANCE_PATH: &str = "/cosmos.bank.v1beta1.Query/Balance";
 const ACCOUNT_PATH: &str = "/cosmos.auth.v1beta1.Query/Account";
 const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
 const BASE_ACCOUNT_TYPE: &str = "/cosmos.auth.v1beta1.BaseAccount";
@@ -130,9 +134,25 @@ impl ChainClient {
 
     /// A raw ABCI query; a non-zero code becomes an error carrying the readable log.
     pub async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<Vec<u8>> {
+        self.abci_query_at(path, data, None).await
+    }
+
+    /// [`ChainClient::abci_query`] on the state after block `height` (the latest when `None`).
+    pub async fn abci_query_at(
+        &self,
+        path: &str,
+        data: Vec<u8>,
+        height: Option<u64>,
+    ) -> Result<Vec<u8>> {
+        let height = height
+            .map(|h| {
+                cosmrs::tendermint::block::Height::try_from(h)
+                    .map_err(|e| Error::invalid("height", h.to_string(), e))
+            })
+            .transpose()?;
         let response = self
             .rpc
-            .abci_query(Some(path.to_string()), data, None, false)
+            .abci_query(Some(path.to_string()), data, height, false)
             .await
             .map_err(|e| rpc_error(&self.config.rpc, e))?;
         if response.code.is_err() {
@@ -150,10 +170,20 @@ impl ChainClient {
         path: &str,
         request: &Req,
     ) -> Result<Resp> {
+        self.query_proto_at(path, request, None).await
+    }
+
+    /// [`ChainClient::query_proto`] on the state after block `height` (the latest when `None`).
+    pub async fn query_proto_at<Req: Message, Resp: Message + Default>(
+        &self,
+        path: &str,
+        request: &Req,
+        height: Option<u64>,
+    ) -> Result<Resp> {
         let bytes = request
             .to_bytes()
             .map_err(|e| Error::decode(format!("{path} request"), e))?;
-        let value = self.abci_query(path, bytes).await?;
+        let value = self.abci_query_at(path, bytes, height).await?;
         Resp::decode(value.as_slice()).map_err(|e| Error::decode(format!("{path} response"), e))
     }
 
@@ -208,6 +238,51 @@ impl ChainClient {
                 _ => return Ok(coins),
             }
         }
+    }
+
+    /// The bank balance of `address` in `denom` (0 when it holds none), after block `height`
+    /// (the latest when `None`).
+    pub async fn balance(
+        &self,
+        address: &str,
+        denom: &str,
+        height: Option<u64>,
+    ) -> Result<Uint128> {
+        let request = QueryBalanceRequest {
+            address: address.to_string(),
+            denom: denom.to_string(),
+        };
+        let response: QueryBalanceResponse =
+            self.query_proto_at(BALANCE_PATH, &request, height).await?;
+        match response.balance {
+            None => Ok(Uint128::zero()),
+            Some(coin) => coin
+                .amount
+                .parse::<u128>()
+                .map(Uint128::new)
+                .map_err(|e| Error::decode("a balance", e)),
+        }
+    }
+
+    /// Included transactions whose events match `query` (the node's transaction index), oldest
+    /// first, at most `limit` (up to 100).
+    pub async fn search_txs(&self, query: Query, limit: u8) -> Result<Vec<TxOutcome>> {
+        let response = self
+            .rpc
+            .tx_search(query, false, 1, limit.clamp(1, 100), Order::Ascending)
+            .await
+            .map_err(|e| rpc_error(&self.config.rpc, e))?;
+        Ok(response
+            .txs
+            .into_iter()
+            .map(|tx| TxOutcome {
+                txhash: tx.hash.to_string(),
+                height: tx.height.value(),
+                gas_wanted: tx.tx_result.gas_wanted.max(0) as u64,
+                gas_used: tx.tx_result.gas_used.max(0) as u64,
+                events: tx.tx_result.events.iter().map(TxEvent::from).collect(),
+            })
+            .collect())
     }
 
     /// Account number and sequence; `None` when the chain has never seen the account.

@@ -60,11 +60,7 @@ impl Deployment {
         chain_id: Option<&str>,
         node: Option<&str>,
     ) -> Result<Option<(PathBuf, Self)>> {
-        let Some(dir) = start
-            .ancestors()
-            .map(|dir| dir.join("localnet").join("addresses"))
-            .find(|dir| dir.is_dir())
-        else {
+        let Some(dir) = addresses_dir(start) else {
             return Ok(None);
         };
         let path = match chain_id {
@@ -116,12 +112,26 @@ impl Deployment {
     }
 }
 
+/// `localnet/addresses/` in `start` or its nearest ancestor that has one.
+pub(crate) fn addresses_dir(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join("localnet").join("addresses"))
+        .find(|dir| dir.is_dir())
+}
+
+/// The deployment files of `dir`: its `*.json` files but the IBC file `just ibc` writes there
+/// ([`crate::ibc::IBC_FILE_NAME`]), which describes two chains, not a deployment.
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| Error::io(format!("listing {}", dir.display()), e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "json") && path.is_file())
+        .filter(|path| {
+            path.file_name()
+                .is_none_or(|name| name != crate::ibc::IBC_FILE_NAME)
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -157,6 +167,8 @@ mod tests {
         assert!(Deployment::discover(&nested, None, None).unwrap().is_none());
 
         std::fs::write(addresses.join("opengpu-local-1.json"), SAMPLE).unwrap();
+        // The IBC file next to it is not a deployment.
+        std::fs::write(addresses.join(crate::ibc::IBC_FILE_NAME), "{}").unwrap();
         let (path, found) = Deployment::discover(&nested, None, None).unwrap().unwrap();
         assert!(path.ends_with("opengpu-local-1.json"));
         assert_eq!(found.contracts.task_market.address, "wasm1market");

@@ -8,6 +8,8 @@
 //!   simulates, signs and sends transactions, and retries a stale sequence.
 //! - [`events`]: transaction events read back into `opengpu_types::events` structs.
 //! - [`query`]: typed queries of the four contracts.
+//! - [`ibc`]: the two chains of `just ibc` (the file it writes), ICS-20 transfers and how a
+//!   packet ended, read from both chains' events.
 //! - [`bid`]: sealed auction bids, placed and opened by the CLI and the daemon alike.
 //! - [`reveal`]: commitments to results and the reveal plans kept until they are opened: the
 //!   one recipe of the CLI, the daemon and the benchmarks.
@@ -23,6 +25,7 @@ pub mod deployment;
 mod durable;
 pub mod error;
 pub mod events;
+pub mod ibc;
 pub mod keys;
 pub mod output;
 pub mod query;

@@ -3,7 +3,8 @@
 use opengpu_types::auction::{BidInfo, BidsResponse};
 use opengpu_types::market::{
     self, ClaimsResponse, CommitmentInfo, CommitmentsResponse, MarketConfig, OffersResponse,
-    ResultResponse, TaskFilter, TaskInfo, TaskResponse, TasksResponse,
+    PendingTransfer, PendingTransfersResponse, RemoteClaim, RemoteClaimsResponse, ResultResponse,
+    TaskFilter, TaskInfo, TaskResponse, TasksResponse,
 };
 use opengpu_types::pagination::MAX_LIMIT;
 use opengpu_types::registry::{
@@ -163,6 +164,55 @@ impl<'a> Opengpu<'a> {
     /// Every claim the market owes, per denom.
     pub async fn claim_totals(&self) -> Result<ClaimsResponse> {
         self.market(&market::QueryMsg::ClaimTotals {}).await
+    }
+
+    /// The market's IBC transfers still in flight (no acknowledgement or timeout yet), by id,
+    /// up to `limit` (fetching as many pages as needed).
+    pub async fn pending_transfers(&self, limit: usize) -> Result<Vec<PendingTransfer>> {
+        let mut all = Vec::new();
+        let mut start_after = None;
+        while all.len() < limit {
+            let page_size = (limit - all.len()).min(MAX_LIMIT as usize) as u32;
+            let page: PendingTransfersResponse = self
+                .market(&market::QueryMsg::PendingTransfers {
+                    start_after,
+                    limit: Some(page_size),
+                })
+                .await?;
+            let done = page.transfers.len() < page_size as usize;
+            start_after = page.transfers.last().map(|t| t.id);
+            all.extend(page.transfers);
+            if done || start_after.is_none() {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// What the market owes remote clients after failed transfers back to them, up to `limit`
+    /// (fetching as many pages as needed).
+    pub async fn remote_claims(&self, limit: usize) -> Result<Vec<RemoteClaim>> {
+        let mut all: Vec<RemoteClaim> = Vec::new();
+        let mut start_after = None;
+        while all.len() < limit {
+            let page_size = (limit - all.len()).min(MAX_LIMIT as usize) as u32;
+            let page: RemoteClaimsResponse = self
+                .market(&market::QueryMsg::RemoteClaims {
+                    start_after,
+                    limit: Some(page_size),
+                })
+                .await?;
+            let done = page.claims.len() < page_size as usize;
+            start_after = page
+                .claims
+                .last()
+                .map(|c| (c.channel.clone(), c.receiver.clone(), c.denom.clone()));
+            all.extend(page.claims);
+            if done || start_after.is_none() {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     pub async fn registry_config(&self) -> Result<RegistryConfig> {

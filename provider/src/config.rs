@@ -183,6 +183,10 @@ pub struct RegistrationSection {
     pub bond: Option<Uint128>,
     /// Where winnings go; the key's own address when unset.
     pub payout_addr: Option<String>,
+    /// Winnings in a denom the market lets travel on `channel` go to `receiver` on the chain
+    /// at its other end (e.g. `{ channel = "channel-0", receiver = "wasm1..." }`).
+    #[serde(default)]
+    pub payout_route: Option<opengpu_types::ibc::PayoutRoute>,
 }
 
 #[derive(thiserror::Error, Debug)]
@@ -238,6 +242,15 @@ impl Config {
         for denom in self.policy.auction.bid_price.keys() {
             opengpu_client::config::validate_denom(denom)
                 .map_err(|e| format!("policy.auction.bid_price: {e}"))?;
+        }
+        if let Some(route) = self
+            .registration
+            .as_ref()
+            .and_then(|r| r.payout_route.as_ref())
+        {
+            route
+                .validate()
+                .map_err(|e| format!("registration.payout_route: {e}"))?;
         }
         if self.policy.models.is_empty() {
             return Err("policy.models is empty: the provider would take nothing".into());

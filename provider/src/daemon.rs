@@ -377,6 +377,7 @@ mod tests {
     use tokio::task::JoinHandle;
 
     use super::*;
+    use crate::chain::Chain;
     use crate::config::ModelName;
     use crate::fake::{no_plan, FakeBackend, World, ME, OTHER, RESULT};
 
@@ -518,6 +519,50 @@ mod tests {
         let shared = daemon.stop().await;
         assert_eq!(world.chain.sent(), ["reveal"]);
         assert_eq!(shared.metrics.tasks_taken.get(), 0);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_plan_whose_commit_is_still_in_the_mempool_is_revealed_once_it_lands() {
+        let world = World::new();
+        let plan = plan();
+        // Stopped right after the broadcast: the commit is in the mempool, not in a block.
+        let shared = world.shared(FakeBackend::new());
+        shared.store.save(&plan).unwrap();
+        world.chain.with(|m| m.hold = 1);
+        world.chain.broadcast(&plan.commit_msg()).await.unwrap();
+        let daemon = start(shared);
+        // The resumed job finds no commitment yet, and keeps the plan.
+        let mut polls = 0;
+        while world.chain.with(|m| m.looks < 2) {
+            polls += 1;
+            assert!(polls < 1000, "the job never looked for its commitment");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(daemon.shared.store.pending().unwrap(), vec![1]);
+        world.chain.land();
+        daemon.until(|m| m.tasks_won.get() == 1).await;
+        let shared = daemon.stop().await;
+        assert_eq!(world.chain.sent(), ["commit", "reveal"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_plan_whose_commit_never_landed_is_removed_once_commits_close() {
+        let world = World::new();
+        // Stopped right after a broadcast that never reached the node; the task's deadline
+        // passed meanwhile.
+        let shared = world.shared(FakeBackend::new());
+        shared.store.save(&plan()).unwrap();
+        world
+            .chain
+            .with(|m| m.height = world.task.task.deadline_height);
+        let daemon = start(shared);
+        daemon
+            .until(|m| m.tasks_failed.with_label_values(&["commit_failed"]).get() == 1)
+            .await;
+        let shared = daemon.stop().await;
+        assert_eq!(world.chain.sent(), Vec::<String>::new());
         assert!(no_plan(&shared));
     }
 

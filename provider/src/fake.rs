@@ -4,9 +4,12 @@
 //!
 //! Every transaction of this provider lands in a block of its own at once (the height goes up
 //! by one), unless [`Market::hold`] keeps it in the mempool until [`FakeChain::land`]: its
-//! wait for inclusion times out meanwhile, as with a slow node.
+//! wait for inclusion times out meanwhile, as with a slow node. Faults of the node and the
+//! network are played with [`Market::faults`] (what befalls the next broadcasts: refused by
+//! CheckTx, or a transport error before or after the node took it) and
+//! [`Market::unreachable`] (every call fails as with a node that cannot be reached).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,16 +58,38 @@ pub struct Market {
     pub tasks: BTreeMap<TaskId, TaskResponse>,
     pub commitments: BTreeMap<TaskId, Vec<CommitmentInfo>>,
     pub free_stake: Uint128,
-    /// Every message this provider broadcast, in order.
+    /// Every message of this provider's the node received, in order (refused ones too).
     pub sent: Vec<ExecuteMsg>,
     /// How many of the next broadcasts stay in the mempool, not in a block.
     pub hold: u32,
+    /// What befalls the next broadcasts that reach for the node, one each, in order.
+    pub faults: VecDeque<Fault>,
+    /// The node cannot be reached: every call fails with a transport error (a wait for
+    /// inclusion with a timeout) until this is cleared.
+    pub unreachable: bool,
+    /// Calls that failed because the node could not be reached.
+    pub failed_calls: u32,
     /// Looks at the commitments of a task so far.
     pub looks: u32,
     mempool: Vec<(Hash, ExecuteMsg)>,
     /// Outcome of each transaction: the block it is in, or why it failed there.
     txs: HashMap<Hash, Result<TxOutcome, String>>,
     hooks: Vec<(When, Then)>,
+}
+
+/// What befalls one broadcast on its way to the node and back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// CheckTx refuses it: it never enters the mempool.
+    Refused,
+    /// The node takes it (into a block, or into the mempool under [`Market::hold`]), but its
+    /// answer is lost: the provider sees a transport error.
+    AnswerLost,
+    /// Lost on the way: the provider sees a transport error, and the node never saw it.
+    Lost,
+    /// The node takes it as under [`Fault::AnswerLost`], then cannot be reached any more
+    /// (until [`Market::unreachable`] is cleared).
+    NodeDown,
 }
 
 impl Market {
@@ -95,6 +120,7 @@ impl Market {
                 commit_count: 0,
                 settlement: None,
                 auction: None,
+                remote_client: None,
             },
             kernel: Kernel {
                 source: "__kernel void k(__global uchar *o) { o[get_global_id(0)] = 1; }".into(),
@@ -148,6 +174,7 @@ impl Market {
             commitment: hash,
             collateral: task.collateral,
             payout: Addr::unchecked(provider),
+            payout_route: None,
             committed_height: height,
             reveal_deadline_height: task.reveal_deadline_for(height),
             state: CommitmentState::Committed {},
@@ -176,6 +203,7 @@ impl Market {
                 provider: Addr::unchecked(winner),
                 paid_to: Addr::unchecked(winner),
                 amount: task.budget,
+                route: None,
             }],
         });
         for c in self.commitments.entry(task_id).or_default() {
@@ -261,6 +289,15 @@ impl Market {
         Ok(events)
     }
 
+    /// A call to the node: fails, counted, while the node cannot be reached.
+    fn reach(&mut self) -> opengpu_client::Result<()> {
+        if self.unreachable {
+            self.failed_calls += 1;
+            return Err(transport_error());
+        }
+        Ok(())
+    }
+
     /// Puts this provider's `msg` in a new block, then runs the first hook waiting for it in
     /// the block after.
     fn include(&mut self, hash: Hash, msg: &ExecuteMsg) {
@@ -329,6 +366,9 @@ impl FakeChain {
                 free_stake: Uint128::new(10_000),
                 sent: vec![],
                 hold: 0,
+                faults: VecDeque::new(),
+                unreachable: false,
+                failed_calls: 0,
                 looks: 0,
                 mempool: vec![],
                 txs: HashMap::new(),
@@ -390,6 +430,14 @@ fn not_found(what: &str) -> opengpu_client::Error {
     opengpu_client::Error::ContractQuery(format!("{what} not found"))
 }
 
+/// What the client library reports when the node cannot be reached.
+fn transport_error() -> opengpu_client::Error {
+    opengpu_client::Error::Rpc {
+        url: "http://fake-node:26657".into(),
+        reason: "HTTP error: connection refused".into(),
+    }
+}
+
 #[async_trait]
 impl Chain for FakeChain {
     fn address(&self) -> &str {
@@ -401,7 +449,10 @@ impl Chain for FakeChain {
     }
 
     async fn height(&self) -> opengpu_client::Result<u64> {
-        Ok(self.with(|m| m.height))
+        self.with(|m| {
+            m.reach()?;
+            Ok(m.height)
+        })
     }
 
     async fn wait_for_height_above(
@@ -409,30 +460,40 @@ impl Chain for FakeChain {
         height: u64,
         _timeout: Duration,
     ) -> opengpu_client::Result<u64> {
-        Ok(self.with(|m| {
+        self.with(|m| {
+            m.reach()?;
             m.height = m.height.max(height + 1);
-            m.height
-        }))
+            Ok(m.height)
+        })
     }
 
     async fn task(&self, task_id: TaskId) -> opengpu_client::Result<TaskResponse> {
-        self.with(|m| m.tasks.get(&task_id).cloned())
-            .ok_or_else(|| not_found("task"))
+        self.with(|m| {
+            m.reach()?;
+            m.tasks
+                .get(&task_id)
+                .cloned()
+                .ok_or_else(|| not_found("task"))
+        })
     }
 
     async fn commitments(&self, task_id: TaskId) -> opengpu_client::Result<Vec<CommitmentInfo>> {
-        Ok(self.with(|m| {
+        self.with(|m| {
+            m.reach()?;
             m.looks += 1;
-            m.commitments.get(&task_id).cloned().unwrap_or_default()
-        }))
+            Ok(m.commitments.get(&task_id).cloned().unwrap_or_default())
+        })
     }
 
     async fn bids(&self, _task_id: TaskId) -> opengpu_client::Result<Vec<BidInfo>> {
-        Ok(vec![])
+        self.with(|m| m.reach()).map(|()| vec![])
     }
 
     async fn free_stake(&self) -> opengpu_client::Result<Uint128> {
-        Ok(self.with(|m| m.free_stake))
+        self.with(|m| {
+            m.reach()?;
+            Ok(m.free_stake)
+        })
     }
 
     async fn broadcast_scaled(
@@ -440,8 +501,17 @@ impl Chain for FakeChain {
         msg: &ExecuteMsg,
         _gas_scale: f64,
     ) -> Result<Hash, SubmitError> {
-        Ok(self.with(|m| {
+        self.with(|m| {
+            m.reach()?;
+            let fault = m.faults.pop_front();
+            if fault == Some(Fault::Lost) {
+                return Err(transport_error().into());
+            }
             m.sent.push(msg.clone());
+            if fault == Some(Fault::Refused) {
+                let log = "refused by the fake CheckTx".to_string();
+                return Err(opengpu_client::Error::CheckTx(log).into());
+            }
             let hash = Hash::Sha256(Sha256::digest(m.sent.len().to_be_bytes()).into());
             if m.hold > 0 {
                 m.hold -= 1;
@@ -449,17 +519,27 @@ impl Chain for FakeChain {
             } else {
                 m.include(hash, msg);
             }
-            hash
-        }))
+            match fault {
+                Some(Fault::AnswerLost) => return Err(transport_error().into()),
+                Some(Fault::NodeDown) => {
+                    m.unreachable = true;
+                    return Err(transport_error().into());
+                }
+                _ => {}
+            }
+            Ok(hash)
+        })
     }
 
     async fn wait_for_tx(&self, hash: Hash) -> opengpu_client::Result<TxOutcome> {
         self.with(|m| {
-            if m.mempool.iter().any(|(held, _)| *held == hash) {
-                return Err(opengpu_client::Error::TxTimeout {
-                    txhash: hash.to_string(),
-                    seconds: 60,
-                });
+            let timeout = opengpu_client::Error::TxTimeout {
+                txhash: hash.to_string(),
+                seconds: 60,
+            };
+            // The client waits out a node it cannot reach, up to its timeout.
+            if m.reach().is_err() || m.mempool.iter().any(|(held, _)| *held == hash) {
+                return Err(timeout);
             }
             match m.txs.get(&hash).cloned().ok_or_else(|| not_found("tx"))? {
                 Ok(outcome) => Ok(outcome),

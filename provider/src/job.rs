@@ -2,12 +2,24 @@
 //! the task settled. Before each step the task's on-chain state is read again, so a task that
 //! ended meanwhile is dropped instead of costing a failed transaction. Auctions start in
 //! [`crate::auction`] (bid, open the bid, wait for the award) and come back here to execute.
+//!
+//! Reveal safety: a commitment whose plan is lost forfeits its collateral, so the plan is
+//! written before the commit goes out and removed only once the chain shows that no
+//! commitment can come of it: the commit was refused before the mempool (simulation or
+//! CheckTx), failed in its block, or the task closed to commits without it. Any other failure
+//! (a broadcast whose answer was lost, no block seen in time, a node that cannot be reached)
+//! leaves the commitment's fate unknown: the job keeps the plan and looks at the chain again
+//! each block, waiting out an unreachable node ([`patiently`]), until the commitment shows
+//! up (then it is revealed) or the task closes to commits without it. A plan resumed after a
+//! restart goes the same way.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::Binary;
 use opengpu_client::reveal::RevealPlan;
+use opengpu_client::Error;
 use opengpu_types::market::{
     CommitmentInfo, CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse,
 };
@@ -18,11 +30,27 @@ use crate::metrics::stage;
 use crate::policy;
 use crate::selfcheck;
 use crate::shared::{Outcome, Shared, Stops};
+use crate::signer::SubmitError;
 
-/// Reveal broadcasts tried, a block apart, before a job gives up (its plan stays on disk).
+/// Reveals the chain refused (by simulation, CheckTx or in their block), a block apart,
+/// before a job gives up (its plan stays on disk). Reveals whose fate is unknown are not
+/// counted: the chain is asked what became of them.
 const REVEAL_ATTEMPTS: u32 = 5;
-/// How often a job waiting for settlement looks at the chain.
+/// How often a job waiting for settlement, or for its commitment, looks at the chain.
 const SETTLE_POLL: Duration = Duration::from_millis(500);
+/// The longest wait for one new block before asking the node again.
+const HEIGHT_WAIT: Duration = Duration::from_secs(60);
+/// The first pause before asking a node that did not answer again; it doubles after each
+/// failure, up to [`RETRY_MAX_PAUSE`].
+#[cfg(not(test))]
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+#[cfg(not(test))]
+const RETRY_MAX_PAUSE: Duration = Duration::from_secs(2);
+/// The unit tests' fake node comes back in milliseconds.
+#[cfg(test)]
+const RETRY_PAUSE: Duration = Duration::from_millis(5);
+#[cfg(test)]
+const RETRY_MAX_PAUSE: Duration = Duration::from_millis(20);
 
 /// Where a job starts: a fresh task, or a commitment made before a restart.
 pub enum Start {
@@ -55,11 +83,14 @@ pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Sto
             };
             execute(&shared, run, &cancel).await
         }
-        Start::Reveal(plan) => reveal_and_settle(&shared, plan, &cancel).await,
+        Start::Reveal(plan) => reveal_and_settle(&shared, plan, None, &cancel).await,
         Start::AwaitSettlement => await_settlement(&shared, task_id, &cancel).await,
         Start::Auction(start) => auction::run(&shared, task_id, start, &cancel).await,
     };
     result.unwrap_or_else(|e| {
+        if e.is::<Stopping>() {
+            return Outcome::Abandoned;
+        }
         tracing::warn!(error = %e, "task failed");
         Outcome::Failed("chain_error")
     })
@@ -87,6 +118,15 @@ pub(crate) enum CommitGate {
 }
 
 impl CommitGate {
+    /// The gate of `task`'s model.
+    pub fn of(task: &TaskInfo) -> CommitGate {
+        if task.model.is_auction() {
+            CommitGate::Award
+        } else {
+            CommitGate::Deadline
+        }
+    }
+
     /// Why not to run the kernel at all, if so.
     pub fn before_run(self, task: &TaskInfo, me: &str) -> Option<&'static str> {
         match self {
@@ -212,86 +252,156 @@ pub(crate) async fn execute(
     }
     shared.store.save(&plan)?; // never a commit without its reveal plan on disk
 
+    // From here the plan is removed only once the chain shows that no commitment can come of
+    // it (see the module doc).
     let hash = match shared.chain.broadcast(&plan.commit_msg()).await {
-        Ok(hash) => hash,
-        Err(e) => {
+        Ok(hash) => Some(hash),
+        Err(e) if e.never_sent() => {
             shared.store.remove(task_id);
             tracing::warn!(error = %e, "commit refused");
             return Ok(Outcome::Failed("commit_refused"));
         }
-    };
-    let broadcast_at = Instant::now();
-    let overhead = (broadcast_at - received_at).saturating_sub(output.elapsed);
-    shared.metrics.observe(stage::OVERHEAD_TO_COMMIT, overhead);
-    tracing::info!(
-        task_id,
-        overhead_us = overhead.as_micros() as u64,
-        kernel_us = output.elapsed.as_micros() as u64,
-        "commit broadcast"
-    );
-    let included = shared.chain.wait_for_tx(hash).await;
-    shared
-        .metrics
-        .observe(stage::COMMIT, broadcast_at.elapsed());
-    shared.reservations.release(task_id); // locked in the vault now, or not at all
-    match included {
-        Ok(outcome) => tracing::info!(height = outcome.height, "committed"),
-        Err(opengpu_client::Error::TxFailed { reason, .. }) => {
-            // Failed in its block: nothing is locked, nothing to reveal.
-            shared.store.remove(task_id);
-            tracing::warn!(reason, "commit failed");
-            return Ok(Outcome::Failed("commit_failed"));
-        }
-        // Not seen in a block in time: it may still land, so the plan is kept until the chain
-        // shows the commitment, or shows that it can no longer arrive.
+        // The node may have taken it before the answer was lost.
         Err(e) => {
-            tracing::warn!(error = %e, "commit not confirmed; looking for it on chain");
-            if let Some(outcome) = await_commitment(shared, &plan, gate, cancel).await? {
-                return Ok(outcome);
+            tracing::warn!(
+                error = %e,
+                "commit broadcast unanswered: it may still land; looking for it on chain"
+            );
+            None
+        }
+    };
+    if let Some(hash) = hash {
+        let broadcast_at = Instant::now();
+        let overhead = (broadcast_at - received_at).saturating_sub(output.elapsed);
+        shared.metrics.observe(stage::OVERHEAD_TO_COMMIT, overhead);
+        tracing::info!(
+            task_id,
+            overhead_us = overhead.as_micros() as u64,
+            kernel_us = output.elapsed.as_micros() as u64,
+            "commit broadcast"
+        );
+        let included = shared.chain.wait_for_tx(hash).await;
+        shared
+            .metrics
+            .observe(stage::COMMIT, broadcast_at.elapsed());
+        match included {
+            Ok(outcome) => tracing::info!(height = outcome.height, "committed"),
+            Err(Error::TxFailed { reason, .. }) => {
+                // Failed in its block: nothing is locked, nothing to reveal.
+                shared.store.remove(task_id);
+                tracing::warn!(reason, "commit failed");
+                return Ok(Outcome::Failed("commit_failed"));
             }
-            tracing::info!("commitment found on chain");
+            // Not seen in a block in time (or the node stopped answering): it may still land.
+            Err(e) => tracing::warn!(error = %e, "commit not confirmed; looking for it on chain"),
         }
     }
-    reveal_and_settle(shared, plan, cancel).await
+    shared.reservations.release(task_id); // locked in the vault, or soon, or never
+    reveal_and_settle(shared, plan, Some(gate), cancel).await
 }
 
-/// A commitment whose inclusion is unknown: waits until it is on chain (`None`) or can no
-/// longer arrive (the task closed to commits without it: `Some`, the plan removed).
+/// Waits until this provider's commitment to `task_id` is on chain (`Some`), or until the
+/// chain shows that it can no longer arrive: the task closed to commits (`gate`) without it
+/// (`None`; the plan is removed). A node that cannot be reached is waited out; on shutdown
+/// the plan stays on disk and a restart looks again.
 async fn await_commitment(
     shared: &Shared,
-    plan: &RevealPlan,
+    task_id: TaskId,
     gate: CommitGate,
     cancel: &Stops,
-) -> anyhow::Result<Option<Outcome>> {
-    let task_id = plan.task_id;
+) -> anyhow::Result<Option<CommitmentInfo>> {
+    let mut announced = false;
     loop {
         // The height first: the task and commitments read after it are no older.
-        let height = shared.chain.height().await?;
-        let task = shared.chain.task(task_id).await?.task;
-        if mine(shared, task_id).await?.is_some() {
-            return Ok(None);
+        let height = patiently(cancel, || shared.chain.height()).await?;
+        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+        if let Some(mine) = my_commitment(shared, task_id, cancel).await? {
+            return Ok(Some(mine));
         }
         if let Some(reason) = gate.before_commit(&task, shared.address(), height) {
+            // A node reports a block a moment before its state holds it: once the chain is
+            // past a height read after the task, every commitment that can exist is visible.
+            let now = patiently(cancel, || shared.chain.height()).await?;
+            patiently(cancel, || {
+                shared.chain.wait_for_height_above(now, HEIGHT_WAIT)
+            })
+            .await?;
+            if let Some(mine) = my_commitment(shared, task_id, cancel).await? {
+                return Ok(Some(mine));
+            }
             shared.store.remove(task_id);
-            tracing::warn!(reason, "the commit never landed");
-            return Ok(Some(Outcome::Failed("commit_failed")));
+            tracing::warn!(reason, "the commit never landed; reveal plan removed");
+            return Ok(None);
+        }
+        if !announced {
+            announced = true;
+            tracing::info!(
+                "commitment not on chain yet; looking again each block until the task closes \
+                 to commits"
+            );
         }
         tokio::select! {
-            // The plan stays on disk: a restart looks again.
-            _ = cancel.shutdown.cancelled() => return Ok(Some(Outcome::Abandoned)),
+            _ = cancel.shutdown.cancelled() => return Err(Stopping.into()),
             _ = tokio::time::sleep(SETTLE_POLL) => {}
         }
     }
 }
 
 /// This provider's commitment to `task_id`, if it has one.
-async fn mine(shared: &Shared, task_id: TaskId) -> anyhow::Result<Option<CommitmentInfo>> {
-    Ok(shared
-        .chain
-        .commitments(task_id)
+async fn my_commitment(
+    shared: &Shared,
+    task_id: TaskId,
+    cancel: &Stops,
+) -> anyhow::Result<Option<CommitmentInfo>> {
+    Ok(patiently(cancel, || shared.chain.commitments(task_id))
         .await?
         .into_iter()
         .find(|c| c.provider.as_str() == shared.address()))
+}
+
+/// The daemon began stopping while a job waited for the node: the job ends as
+/// [`Outcome::Abandoned`], and a saved plan resumes it on restart.
+#[derive(Debug, thiserror::Error)]
+#[error("the daemon is stopping")]
+struct Stopping;
+
+/// Reads the chain until it answers. A node that cannot be reached, or that answers with an
+/// RPC error, is asked again after a pause that doubles from [`RETRY_PAUSE`] up to
+/// [`RETRY_MAX_PAUSE`]; any other error (a contract refusing the query, say) is returned, and
+/// [`Stopping`] once the daemon stops.
+async fn patiently<T, F>(cancel: &Stops, mut read: impl FnMut() -> F) -> anyhow::Result<T>
+where
+    F: Future<Output = opengpu_client::Result<T>>,
+{
+    let mut pause = RETRY_PAUSE;
+    let mut failures = 0u32;
+    loop {
+        match read().await {
+            Ok(answer) => {
+                if failures > 0 {
+                    tracing::info!(failures, "the node answers again");
+                }
+                return Ok(answer);
+            }
+            Err(e @ (Error::Rpc { .. } | Error::NodeRejected(_))) => {
+                failures += 1;
+                if failures == 1 {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot read the chain; retrying until the node answers"
+                    );
+                } else {
+                    tracing::debug!(error = %e, failures, "the node still does not answer");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tokio::select! {
+            _ = cancel.shutdown.cancelled() => return Err(Stopping.into()),
+            _ = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(RETRY_MAX_PAUSE);
+    }
 }
 
 /// A 32-byte hash the plan holds.
@@ -319,21 +429,36 @@ fn not_committable(task: &TaskInfo) -> Option<&'static str> {
     })
 }
 
+/// Reveals the plan's commitment, then waits for the task to settle. The commitment may not
+/// be on chain yet (its inclusion unknown, or a restart right after its broadcast): it is
+/// awaited first ([`await_commitment`]), under `gate`, or the gate of the task's model when
+/// `None` (a plan resumed after a restart).
 async fn reveal_and_settle(
     shared: &Shared,
     plan: RevealPlan,
+    gate: Option<CommitGate>,
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     let task_id = plan.task_id;
-    let task = shared.chain.task(task_id).await?.task;
+    let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
     if task.status.is_final() {
-        // Someone won first (or the task expired): the commitment is released or forfeited.
+        // Someone won first (or the task expired): the commitment is released or forfeited,
+        // and a commit still in flight is refused.
         shared.store.remove(task_id);
-        return judge(shared, &task).await;
+        return judge(shared, &task, cancel).await;
     }
-    let Some(mine) = mine(shared, task_id).await? else {
-        shared.store.remove(task_id);
-        anyhow::bail!("task {task_id}: a reveal plan but no commitment on chain");
+    let mine = match my_commitment(shared, task_id, cancel).await? {
+        Some(mine) => mine,
+        None => {
+            let gate = gate.unwrap_or_else(|| CommitGate::of(&task));
+            match await_commitment(shared, task_id, gate, cancel).await? {
+                Some(mine) => {
+                    tracing::info!(height = mine.committed_height, "commitment found on chain");
+                    mine
+                }
+                None => return Ok(Outcome::Failed("commit_failed")),
+            }
+        }
     };
     if !matches!(mine.state, CommitmentState::Committed {}) {
         shared.store.remove(task_id);
@@ -347,7 +472,7 @@ async fn reveal_and_settle(
         );
         return Ok(Outcome::Failed("plan_mismatch"));
     }
-    if shared.chain.height().await? > mine.reveal_deadline_height {
+    if patiently(cancel, || shared.chain.height()).await? > mine.reveal_deadline_height {
         shared.store.remove(task_id);
         tracing::error!(
             deadline = mine.reveal_deadline_height,
@@ -370,16 +495,17 @@ async fn reveal_and_settle(
             return Ok(Outcome::Failed("plan_mismatch"));
         }
     };
-    let mut attempt = 0;
+    let mut refusals = 0;
     let tx = loop {
-        attempt += 1;
         // The market needs the reveal in a later block than the commit. A node reports a new
         // height a moment before its app state (which simulation reads) has it, so a refusal
         // right after a block is retried at the next one, while the window lasts.
-        let height = shared
-            .chain
-            .wait_for_height_above(mine.committed_height, Duration::from_secs(60))
-            .await?;
+        let height = patiently(cancel, || {
+            shared
+                .chain
+                .wait_for_height_above(mine.committed_height, HEIGHT_WAIT)
+        })
+        .await?;
         let sent_at = Instant::now();
         let outcome = shared.chain.execute(&reveal).await;
         shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
@@ -387,13 +513,28 @@ async fn reveal_and_settle(
             Ok(tx) => break tx,
             Err(e) => e,
         };
-        // The task may have ended meanwhile; look before calling it a failure.
-        let task = shared.chain.task(task_id).await?.task;
+        // Refused before the mempool, or failed in its block: the chain said no. Any other
+        // failure (no answer from the node, no block seen in time) may have revealed all the
+        // same.
+        if error.never_sent() || matches!(error, SubmitError::Chain(Error::TxFailed { .. })) {
+            refusals += 1;
+        }
+        // The task may have ended meanwhile, or the reveal landed: look before calling it a
+        // failure.
+        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
         if task.status.is_final() {
             shared.store.remove(task_id);
-            return judge(shared, &task).await;
+            return judge(shared, &task, cancel).await;
         }
-        if attempt >= REVEAL_ATTEMPTS || height >= mine.reveal_deadline_height {
+        let state = my_commitment(shared, task_id, cancel)
+            .await?
+            .map(|c| c.state);
+        if !matches!(state, None | Some(CommitmentState::Committed {})) {
+            shared.store.remove(task_id);
+            tracing::info!(error = %error, "the reveal is on chain all the same");
+            return await_settlement(shared, task_id, cancel).await;
+        }
+        if refusals >= REVEAL_ATTEMPTS || height >= mine.reveal_deadline_height {
             tracing::error!(
                 error = %error,
                 reveal_by = mine.reveal_deadline_height,
@@ -401,11 +542,15 @@ async fn reveal_and_settle(
             );
             return Ok(Outcome::Failed("reveal_failed"));
         }
-        tracing::debug!(error = %error, attempt, "reveal refused; retrying at the next block");
-        shared
-            .chain
-            .wait_for_height_above(height, Duration::from_secs(60))
-            .await?;
+        tracing::debug!(
+            error = %error,
+            refusals,
+            "reveal not accepted; retrying at the next block"
+        );
+        patiently(cancel, || {
+            shared.chain.wait_for_height_above(height, HEIGHT_WAIT)
+        })
+        .await?;
     };
     shared.store.remove(task_id);
     let revealed = tx.event::<opengpu_types::events::TaskRevealed>(Some(shared.chain.market()))?;
@@ -436,12 +581,12 @@ async fn wait_for_commits_closed(
 ) -> anyhow::Result<Option<Outcome>> {
     let mut announced = false;
     loop {
-        let task = shared.chain.task(task_id).await?.task;
+        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
         if task.status.is_final() {
             shared.store.remove(task_id);
-            return judge(shared, &task).await.map(Some);
+            return judge(shared, &task, cancel).await.map(Some);
         }
-        let height = shared.chain.height().await?;
+        let height = patiently(cancel, || shared.chain.height()).await?;
         if task.commits_closed(height) {
             return Ok(None);
         }
@@ -471,12 +616,12 @@ async fn await_settlement(
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     loop {
-        let task = shared.chain.task(task_id).await?.task;
+        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
         if task.status.is_final() {
-            return judge(shared, &task).await;
+            return judge(shared, &task, cancel).await;
         }
-        let height = shared.chain.height().await?;
-        if let Some(at) = finalize_height(shared, &task).await? {
+        let height = patiently(cancel, || shared.chain.height()).await?;
+        if let Some(at) = finalize_height(shared, &task, cancel).await? {
             if height > at {
                 let finalize = ExecuteMsg::Finalize { task_id };
                 match shared.chain.execute(&finalize).await {
@@ -495,7 +640,11 @@ async fn await_settlement(
 }
 
 /// The height after which `Finalize` can name a winner for this task, if one is coming.
-async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Option<u64>> {
+async fn finalize_height(
+    shared: &Shared,
+    task: &TaskInfo,
+    cancel: &Stops,
+) -> anyhow::Result<Option<u64>> {
     Ok(match task.model {
         CompetitionModel::ManualConfirmation => Some(task.confirm_deadline_height()),
         // The reveal that answers the last committer tallies by itself; otherwise the tally
@@ -505,7 +654,7 @@ async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Opt
         CompetitionModel::Auction { .. } => None,
         CompetitionModel::FirstResponse => {
             // Settles once every earlier committer's reveal window is over.
-            let commitments = shared.chain.commitments(task.id).await?;
+            let commitments = patiently(cancel, || shared.chain.commitments(task.id)).await?;
             let mine = commitments
                 .iter()
                 .find(|c| c.provider.as_str() == shared.address());
@@ -523,7 +672,7 @@ async fn finalize_height(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Opt
 
 /// What a final task meant for this provider: paid (alone or as one of a Consensus group),
 /// slashed, or neither.
-async fn judge(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Outcome> {
+async fn judge(shared: &Shared, task: &TaskInfo, cancel: &Stops) -> anyhow::Result<Outcome> {
     let me = shared.address();
     if let Some(settlement) = &task.settlement {
         if settlement.winner.as_str() == me
@@ -532,7 +681,7 @@ async fn judge(shared: &Shared, task: &TaskInfo) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Won);
         }
     }
-    let mine = mine(shared, task.id).await?;
+    let mine = my_commitment(shared, task.id, cancel).await?;
     Ok(mine.map_or(Outcome::Lost, |c| outcome_of(&c.state)))
 }
 
@@ -644,7 +793,7 @@ mod tests {
     use tokio::sync::Notify;
     use tokio_util::sync::CancellationToken;
 
-    use crate::fake::{no_plan, FakeBackend, World};
+    use crate::fake::{no_plan, FakeBackend, Fault, World, ME};
 
     fn stops() -> Stops {
         Stops {
@@ -715,6 +864,133 @@ mod tests {
         chain.with(|m| m.height = world.task.task.deadline_height);
         assert_eq!(within(job).await.unwrap(), Outcome::Failed("commit_failed"));
         assert_eq!(chain.sent(), ["commit"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_commit_whose_answer_was_lost_but_that_landed_is_revealed_and_paid() {
+        let world = World::new();
+        let chain = &world.chain;
+        // The node took the commit into a block; the provider saw a transport error.
+        chain.with(|m| m.faults.push_back(Fault::AnswerLost));
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        assert_eq!(outcome, Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_commit_refused_before_the_mempool_removes_its_plan() {
+        let world = World::new();
+        let chain = &world.chain;
+        chain.with(|m| m.faults.push_back(Fault::Refused));
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        assert_eq!(outcome, Outcome::Failed("commit_refused"));
+        assert_eq!(chain.sent(), ["commit"]);
+        assert!(no_plan(&shared));
+        assert_eq!(chain.with(|m| m.commitment(1, ME).cloned()), None);
+    }
+
+    #[tokio::test]
+    async fn a_node_that_goes_down_after_taking_the_commit_is_waited_out_then_revealed() {
+        let world = World::new();
+        let chain = &world.chain;
+        // The node takes the commit into its mempool and stops answering.
+        chain.with(|m| {
+            m.hold = 1;
+            m.faults.push_back(Fault::NodeDown);
+        });
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops()));
+        until(|| chain.with(|m| m.failed_calls >= 5)).await;
+        assert_eq!(
+            shared.store.pending().unwrap(),
+            vec![1],
+            "kept while unknown"
+        );
+        assert!(!job.is_finished(), "the job waits for the node");
+        // The commit lands while the node cannot be reached; then it answers again.
+        chain.land();
+        chain.with(|m| m.unreachable = false);
+        assert_eq!(within(job).await.unwrap(), Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_node_unreachable_while_the_commitment_is_awaited_keeps_the_plan() {
+        let world = World::new();
+        let chain = &world.chain;
+        chain.with(|m| m.hold = 1); // the commit waits in the mempool: its wait times out
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops()));
+        until(|| chain.with(|m| m.looks >= 1)).await;
+        chain.with(|m| m.unreachable = true);
+        until(|| chain.with(|m| m.failed_calls >= 5)).await;
+        assert_eq!(shared.store.pending().unwrap(), vec![1]);
+        assert!(!job.is_finished(), "the job waits for the node");
+        chain.land();
+        chain.with(|m| m.unreachable = false);
+        assert_eq!(within(job).await.unwrap(), Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_commit_lost_on_the_way_is_given_up_once_the_task_closes_to_commits() {
+        let world = World::new();
+        let chain = &world.chain;
+        // A transport error, and the node never saw the commit: the provider cannot tell.
+        chain.with(|m| m.faults.push_back(Fault::Lost));
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops()));
+        until(|| chain.with(|m| m.looks >= 2)).await;
+        assert_eq!(
+            shared.store.pending().unwrap(),
+            vec![1],
+            "kept while unknown"
+        );
+        chain.with(|m| m.height = world.task.task.deadline_height);
+        assert_eq!(within(job).await.unwrap(), Outcome::Failed("commit_failed"));
+        assert_eq!(
+            chain.sent(),
+            Vec::<String>::new(),
+            "nothing reached the node"
+        );
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_stop_while_the_node_is_unreachable_keeps_the_plan_for_a_restart() {
+        let world = World::new();
+        let chain = &world.chain;
+        chain.with(|m| {
+            m.hold = 1;
+            m.faults.push_back(Fault::NodeDown);
+        });
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let stops = stops();
+        let shutdown = stops.shutdown.clone();
+        let job = tokio::spawn(run(shared.clone(), 1, fresh(&world), stops));
+        until(|| chain.with(|m| m.failed_calls >= 2)).await;
+        shutdown.cancel();
+        assert_eq!(within(job).await.unwrap(), Outcome::Abandoned);
+        assert_eq!(shared.store.pending().unwrap(), vec![1]);
+    }
+
+    #[tokio::test]
+    async fn a_reveal_whose_answer_was_lost_is_found_on_chain_and_not_sent_again() {
+        let world = World::new();
+        let chain = &world.chain;
+        let is_commit = |msg: &ExecuteMsg| matches!(msg, ExecuteMsg::Commit { .. });
+        // Once the commit is in: the reveal lands, but its answer is lost.
+        chain.after(is_commit, |m| m.faults.push_back(Fault::AnswerLost));
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        assert_eq!(outcome, Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
         assert!(no_plan(&shared));
     }
 

@@ -281,6 +281,7 @@ pub(crate) mod tests {
             commit_count: 0,
             settlement: None,
             auction: None,
+            remote_client: None,
         }
     }
 
@@ -569,6 +570,7 @@ pub(crate) mod tests {
         TaskInfo {
             model: auction(),
             auction: Some(Default::default()),
+            remote_client: None,
             ..task()
         }
     }

@@ -47,6 +47,38 @@ pub enum SubmitError {
     SignerStopped,
 }
 
+impl SubmitError {
+    /// Whether the transaction certainly never entered the node's mempool, so that no block
+    /// can ever hold it: its simulation or CheckTx refused it, or it was never sent (no
+    /// account, a stale sequence through every attempt, a message or gas price that does not
+    /// encode). Everything else leaves its fate unknown: a transport error (timeout,
+    /// connection refused or reset, an HTTP error) may come after the node took it, and so may
+    /// a stopped signer; a CheckTx answer that the node already holds the same transaction, or
+    /// that its check did not finish in time, means it may be in the mempool.
+    pub fn never_sent(&self) -> bool {
+        use opengpu_client::Error;
+        match self {
+            SubmitError::Encode(_) => true,
+            SubmitError::SignerStopped => false,
+            SubmitError::Chain(e) => match e {
+                Error::CheckTx(log) => !(e.is_duplicate_tx() || check_unfinished(log)),
+                Error::Simulate(_)
+                | Error::SequenceMismatch { .. }
+                | Error::AccountNotFound(_)
+                | Error::Invalid { .. }
+                | Error::Crypto(_) => true,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// Whether a CheckTx refusal is the node's RPC giving up on the check it started
+/// (CometBFT's `broadcast confirmation not received`), which may still admit the transaction.
+fn check_unfinished(log: &str) -> bool {
+    log.contains("broadcast confirmation not received")
+}
+
 impl SignerHandle {
     /// Starts the signer task; it ends when every handle is dropped.
     pub fn spawn(signer: Signer, chain: ChainClient) -> SignerHandle {
@@ -152,4 +184,47 @@ fn scaled(chain: &ChainClient, scale: f64) -> opengpu_client::Result<ChainClient
     let mut config = chain.config().clone();
     config.gas_adjustment *= scale;
     ChainClient::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use opengpu_client::Error;
+
+    use super::*;
+
+    #[test]
+    fn only_a_refusal_before_the_mempool_means_never_sent() {
+        let never_sent = [
+            Error::CheckTx("insufficient fees".into()),
+            Error::Simulate("task 3 is closed to commits".into()),
+            Error::SequenceMismatch {
+                attempts: 4,
+                reason: "account sequence mismatch, expected 5, got 4".into(),
+            },
+            Error::AccountNotFound("wasm1me".into()),
+        ];
+        for e in never_sent {
+            assert!(SubmitError::Chain(e).never_sent());
+        }
+        let unknown = [
+            Error::Rpc {
+                url: "http://127.0.0.1:26657".into(),
+                reason: "HTTP error: connection closed before message completed".into(),
+            },
+            Error::NodeRejected("Internal error".into()),
+            Error::TxTimeout {
+                txhash: "AB".into(),
+                seconds: 30,
+            },
+            // The node already holds the same transaction.
+            Error::CheckTx("error on broadcastTxSync: tx already exists in cache".into()),
+            // The node started checking it and gave up waiting.
+            Error::CheckTx("broadcast confirmation not received: context deadline exceeded".into()),
+        ];
+        for e in unknown {
+            let e = SubmitError::Chain(e);
+            assert!(!e.never_sent(), "{e}");
+        }
+        assert!(!SubmitError::SignerStopped.never_sent());
+    }
 }

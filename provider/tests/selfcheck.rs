@@ -40,6 +40,7 @@ fn task(example: &ExampleTask, verification: VerificationPolicy) -> TaskInfo {
         commit_count: 0,
         settlement: None,
         auction: None,
+        remote_client: None,
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use opengpu_client::config::{GasPrice, DEFAULT_BECH32_PREFIX};
+use opengpu_client::ibc::{IbcFile, Side};
 use opengpu_client::keys::{with_prefix, Backend, KeyInfo, Keyring, Passphrase};
 use opengpu_client::{ChainClient, ChainConfig, ContractAddrs, Deployment, Signer};
 use serde::Serialize;
@@ -22,7 +23,11 @@ pub struct Context {
     pub opts: GlobalOpts,
     home: PathBuf,
     deployment: Option<Option<(PathBuf, Deployment)>>,
+    /// The market chain, where the contracts are.
     chain: Option<ChainClient>,
+    /// The home chain of the IBC setup (`--chain home`, remote publishing).
+    home_chain: Option<ChainClient>,
+    ibc: Option<(PathBuf, IbcFile)>,
 }
 
 impl Context {
@@ -38,7 +43,14 @@ impl Context {
             home,
             deployment: None,
             chain: None,
+            home_chain: None,
+            ibc: None,
         })
+    }
+
+    /// The chain `--chain` names.
+    pub fn side(&self) -> Side {
+        self.opts.chain.into()
     }
 
     pub fn json(&self) -> bool {
@@ -55,7 +67,7 @@ impl Context {
             let found = match &self.opts.deployment {
                 Some(path) => {
                     let deployment = Deployment::load(path)?;
-                    if let Some(id) = &self.opts.chain_id {
+                    if let (Some(id), Side::Market) = (&self.opts.chain_id, self.side()) {
                         if *id != deployment.chain_id {
                             bail!(
                                 "--chain-id {id} but the deployment {} is for chain {}",
@@ -68,11 +80,12 @@ impl Context {
                 }
                 None => {
                     let cwd = std::env::current_dir().context("reading the current directory")?;
-                    Deployment::discover(
-                        &cwd,
-                        self.opts.chain_id.as_deref(),
-                        self.opts.node.as_deref(),
-                    )?
+                    // --node and --chain-id name the home chain under --chain home.
+                    let (chain_id, node) = match self.side() {
+                        Side::Market => (self.opts.chain_id.as_deref(), self.opts.node.as_deref()),
+                        Side::Home => (None, None),
+                    };
+                    Deployment::discover(&cwd, chain_id, node)?
                 }
             };
             self.deployment = Some(found);
@@ -96,6 +109,13 @@ impl Context {
 
     /// Addresses of the contracts; an error naming the fix when no deployment is known.
     pub fn contracts(&mut self) -> Result<ContractAddrs> {
+        if self.side() == Side::Home {
+            bail!(
+                "the home chain has no opengpu contracts: --chain home applies to `balance`, \
+                 `ibc transfer` and `ibc status`; publish from it with `task publish \
+                 --from-chain home`"
+            );
+        }
         self.deployment()?.map(ContractAddrs::from).ok_or_else(|| {
             anyhow!(
                 "no deployment found: run `just localnet` and `just deploy` in the opengpu \
@@ -120,46 +140,131 @@ impl Context {
         Keyring::new(&self.home, backend, Passphrase::EnvOrPrompt)
     }
 
-    /// The connection to the node; checks that the node is on the deployment's chain.
+    /// The connection to the chain `--chain` names: the market chain (default) or the home
+    /// chain of the IBC setup.
     pub async fn chain(&mut self) -> Result<&ChainClient> {
+        match self.side() {
+            Side::Market => self.market_chain().await,
+            Side::Home => self.home_chain().await,
+        }
+    }
+
+    /// The connection to the market chain's node; checks that the node is on the deployment's
+    /// chain. `--node` and `--chain-id` apply here unless `--chain home`.
+    pub async fn market_chain(&mut self) -> Result<&ChainClient> {
         if self.chain.is_none() {
             let deployment = self.deployment()?.cloned();
             let mut config = match &deployment {
                 Some(deployment) => ChainConfig::from_deployment(deployment)?,
                 None => ChainConfig::new(DEFAULT_NODE),
             };
-            if let Some(node) = &self.opts.node {
-                config.rpc = node.clone();
+            let mut expected = deployment.as_ref().map(|d| d.chain_id.clone());
+            if self.side() == Side::Market {
+                if let Some(node) = &self.opts.node {
+                    config.rpc = node.clone();
+                }
+                expected = self.opts.chain_id.clone().or(expected);
             }
-            if let Some(price) = &self.opts.gas_prices {
-                config.gas_price = Some(price.parse::<GasPrice>()?);
+            self.chain = Some(self.connect(config, expected).await?);
+        }
+        Ok(self.chain.as_ref().expect("set above"))
+    }
+
+    /// The connection to the home chain of the IBC file. It has no deployment: its fees are
+    /// paid at `--gas-prices`, else at the market deployment's gas price (the localnet's two
+    /// chains take the same). `--node` and `--chain-id` apply here under `--chain home`.
+    pub async fn home_chain(&mut self) -> Result<&ChainClient> {
+        if self.home_chain.is_none() {
+            let gas_price = match self.deployment()? {
+                Some(d) => Some(d.gas_price.parse::<GasPrice>()?),
+                None => None,
+            };
+            let mut config = self.ibc()?.chain_config(Side::Home, gas_price);
+            let mut expected = Some(config.chain_id.clone());
+            if self.side() == Side::Home {
+                if let Some(node) = &self.opts.node {
+                    config.rpc = node.clone();
+                }
+                expected = self.opts.chain_id.clone().or(expected);
             }
-            config.gas = self.opts.gas.parse()?;
-            if !(self.opts.gas_adjustment.is_finite() && self.opts.gas_adjustment > 0.0) {
-                bail!("--gas-adjustment must be a positive number");
+            self.home_chain = Some(self.connect(config, expected).await?);
+        }
+        Ok(self.home_chain.as_ref().expect("set above"))
+    }
+
+    /// The connection to one chain of the IBC setup.
+    pub async fn chain_of(&mut self, side: Side) -> Result<&ChainClient> {
+        match side {
+            Side::Market => self.market_chain().await,
+            Side::Home => self.home_chain().await,
+        }
+    }
+
+    /// `config` with the gas flags applied, connected, and checked to be on `expected`.
+    async fn connect(
+        &self,
+        mut config: ChainConfig,
+        expected: Option<String>,
+    ) -> Result<ChainClient> {
+        if let Some(price) = &self.opts.gas_prices {
+            config.gas_price = Some(price.parse::<GasPrice>()?);
+        }
+        config.gas = self.opts.gas.parse()?;
+        if !(self.opts.gas_adjustment.is_finite() && self.opts.gas_adjustment > 0.0) {
+            bail!("--gas-adjustment must be a positive number");
+        }
+        config.gas_adjustment = self.opts.gas_adjustment;
+        config.tx_timeout = self.opts.timeout.into();
+        let rpc = config.rpc.clone();
+        let probe = ChainClient::new(config.clone())?;
+        let status = probe.status().await?;
+        if let Some(expected) = expected {
+            if expected != status.chain_id {
+                bail!(
+                    "the node at {rpc} is on chain {}, not {expected}",
+                    status.chain_id
+                );
             }
-            config.gas_adjustment = self.opts.gas_adjustment;
-            config.tx_timeout = self.opts.timeout.into();
-            let rpc = config.rpc.clone();
-            let probe = ChainClient::new(config.clone())?;
-            let status = probe.status().await?;
-            let expected = self
-                .opts
-                .chain_id
-                .clone()
-                .or_else(|| deployment.as_ref().map(|d| d.chain_id.clone()));
-            if let Some(expected) = expected {
-                if expected != status.chain_id {
+        }
+        config.chain_id = status.chain_id;
+        Ok(ChainClient::new(config)?)
+    }
+
+    /// The IBC file `just ibc` writes: `--ibc-file`, else `localnet/addresses/ibc.json` found
+    /// from the current directory upward. Its market chain must be the deployment's.
+    pub fn ibc(&mut self) -> Result<&IbcFile> {
+        if self.ibc.is_none() {
+            let (path, file) = match &self.opts.ibc_file {
+                Some(path) => (path.clone(), IbcFile::load(path)?),
+                None => {
+                    let cwd = std::env::current_dir().context("reading the current directory")?;
+                    IbcFile::discover(&cwd)?.ok_or_else(|| {
+                        anyhow!(
+                            "no IBC setup found: run `just ibc` in the opengpu checkout (it \
+                             writes localnet/addresses/ibc.json), or pass --ibc-file FILE"
+                        )
+                    })?
+                }
+            };
+            if let Some(deployment) = self.deployment()? {
+                if deployment.chain_id != file.market.chain_id {
                     bail!(
-                        "the node at {rpc} is on chain {}, not {expected}",
-                        status.chain_id
+                        "the IBC file {} joins {} to {}, but the deployment is on chain {}",
+                        path.display(),
+                        file.market.chain_id,
+                        file.home.chain_id,
+                        deployment.chain_id
                     );
                 }
             }
-            config.chain_id = status.chain_id;
-            self.chain = Some(ChainClient::new(config)?);
+            self.ibc = Some((path, file));
         }
-        Ok(self.chain.as_ref().expect("set above"))
+        Ok(&self.ibc.as_ref().expect("set above").1)
+    }
+
+    /// Path of the IBC file in use (after [`Context::ibc`]).
+    pub fn ibc_path(&self) -> Option<&Path> {
+        self.ibc.as_ref().map(|(p, _)| p.as_path())
     }
 
     /// The `--from` key, opened for signing.

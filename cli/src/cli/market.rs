@@ -3,7 +3,7 @@
 //! task from closing.
 
 use anyhow::{bail, Result};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use cosmwasm_std::Coin;
 use opengpu_client::Opengpu;
 use opengpu_types::events::ClaimWithdrawn;
@@ -15,15 +15,10 @@ use super::Context;
 
 #[derive(Subcommand, Debug)]
 pub enum MarketCommand {
-    /// Show an address's claims: payments the bank refused at settlement, per denom
-    Claims {
-        /// Key name or address [default: the --from key]
-        who: Option<String>,
-        /// Every claim the market owes, per denom, instead of one address's
-        #[arg(long, conflicts_with = "who")]
-        all: bool,
-    },
-    /// Withdraw the --from key's claim in DENOM (all of it)
+    /// Show an address's claims: payments the bank refused at settlement, and payouts home
+    /// over IBC that failed, per denom (also `opengpu claims`)
+    Claims(ClaimsArgs),
+    /// Withdraw the --from key's claim in DENOM (all of it; also `opengpu claim --denom`)
     WithdrawClaim {
         /// Denom of the claim, e.g. uatom
         denom: String,
@@ -33,14 +28,41 @@ pub enum MarketCommand {
     },
 }
 
+/// `market claims` and `claims`.
+#[derive(Args, Debug)]
+pub struct ClaimsArgs {
+    /// Key name or address [default: the --from key]
+    who: Option<String>,
+    /// Every claim the market owes, per denom, instead of one address's
+    #[arg(long, conflicts_with = "who")]
+    all: bool,
+}
+
+/// `claim`: `market withdraw-claim` with the denom as a flag.
+#[derive(Args, Debug)]
+pub struct ClaimArgs {
+    /// Denom of the claim, e.g. uatom or an ibc/ voucher
+    #[arg(long)]
+    denom: String,
+    /// Send it to this key or address instead of the --from key
+    #[arg(long, value_name = "NAME|ADDRESS")]
+    to: Option<String>,
+}
+
 pub async fn run(ctx: &mut Context, cmd: MarketCommand) -> Result<()> {
     match cmd {
-        MarketCommand::Claims { who, all } => claims(ctx, who, all).await,
+        MarketCommand::Claims(args) => claims(ctx, args).await,
         MarketCommand::WithdrawClaim { denom, to } => withdraw(ctx, denom, to).await,
     }
 }
 
-async fn claims(ctx: &mut Context, who: Option<String>, all: bool) -> Result<()> {
+/// `opengpu claim --denom D`.
+pub async fn claim(ctx: &mut Context, args: ClaimArgs) -> Result<()> {
+    withdraw(ctx, args.denom, args.to).await
+}
+
+pub async fn claims(ctx: &mut Context, args: ClaimsArgs) -> Result<()> {
+    let ClaimsArgs { who, all } = args;
     let address = if all {
         None
     } else {
@@ -66,9 +88,7 @@ async fn claims(ctx: &mut Context, who: Option<String>, all: bool) -> Result<()>
         }
         let mut text = format!("claims of {whose}:\n{}", coins_table(&claims));
         if address.is_some() {
-            text.push_str(
-                "\nwithdraw one with `opengpu market withdraw-claim DENOM [--to ADDRESS]`",
-            );
+            text.push_str("\nwithdraw one with `opengpu claim --denom DENOM [--to ADDRESS]`");
         }
         text
     })

@@ -5,6 +5,7 @@ mod balance;
 mod chain;
 mod context;
 mod example;
+mod ibc;
 mod keys;
 mod market;
 mod output;
@@ -74,6 +75,30 @@ pub struct GlobalOpts {
         value_name = "FILE"
     )]
     pub deployment: Option<PathBuf>,
+
+    /// Which chain of the IBC setup (`just ibc`) a command talks to: `market`, where the
+    /// contracts are, or `home`, the other chain (for `balance`, `ibc transfer`)
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_CHAIN",
+        value_name = "CHAIN",
+        value_enum,
+        default_value_t = ChainArg::Market
+    )]
+    pub chain: ChainArg,
+
+    /// The IBC file `just ibc` writes (both chains, their channel, the relayer) [default:
+    /// localnet/addresses/ibc.json, found from the current directory upward]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        env = "OPENGPU_IBC_FILE",
+        value_name = "FILE"
+    )]
+    pub ibc_file: Option<PathBuf>,
 
     /// Key that signs transactions: a key name or its address
     #[arg(
@@ -164,6 +189,24 @@ pub enum KeyringBackend {
     Test,
 }
 
+/// One chain of the IBC setup.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChainArg {
+    /// The chain with the opengpu contracts
+    Market,
+    /// The other chain of `just ibc`, whose token pays tasks over IBC
+    Home,
+}
+
+impl From<ChainArg> for opengpu_client::ibc::Side {
+    fn from(chain: ChainArg) -> Self {
+        match chain {
+            ChainArg::Market => opengpu_client::ibc::Side::Market,
+            ChainArg::Home => opengpu_client::ibc::Side::Home,
+        }
+    }
+}
+
 pub use opengpu_client::OutputFormat;
 
 /// `--output`: `text` or `json`, listed in the help.
@@ -181,6 +224,15 @@ pub enum Command {
     /// The market's claims: payments the bank refused at settlement, withdrawn later
     #[command(subcommand)]
     Market(market::MarketCommand),
+    /// Show an address's claims (as `market claims`): payments the bank refused and payouts
+    /// home over IBC that failed, per denom
+    Claims(market::ClaimsArgs),
+    /// Withdraw the --from key's claim in one denom (as `market withdraw-claim`)
+    Claim(market::ClaimArgs),
+    /// The two chains of `just ibc`: their state and the relayer's, ICS-20 transfers between
+    /// them
+    #[command(subcommand)]
+    Ibc(ibc::IbcCommand),
     /// Register and manage a compute provider
     #[command(subcommand)]
     Provider(provider::ProviderCommand),
@@ -222,6 +274,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Task(cmd) => task::run(&mut ctx, cmd).await,
         Command::Market(cmd) => market::run(&mut ctx, cmd).await,
+        Command::Claims(args) => market::claims(&mut ctx, args).await,
+        Command::Claim(args) => market::claim(&mut ctx, args).await,
+        Command::Ibc(cmd) => ibc::run(&mut ctx, cmd).await,
         Command::Provider(cmd) => provider::run(&mut ctx, cmd).await,
         Command::Stake(cmd) => stake::run(&mut ctx, cmd).await,
         Command::Keys(cmd) => keys::run(&mut ctx, cmd),
@@ -611,6 +666,101 @@ mod tests {
         assert_eq!(
             parse(&["opengpu", "market", "withdraw-claim"]),
             Err(clap::error::ErrorKind::MissingRequiredArgument)
+        );
+    }
+    #[test]
+    fn ibc_commands_and_the_chain_flag_parse() {
+        use clap::error::ErrorKind;
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(parse(&["opengpu", "-o", "json", "ibc", "status"]), Ok(()));
+        assert_eq!(
+            parse(&[
+                "opengpu",
+                "--chain",
+                "home",
+                "--from",
+                "client",
+                "ibc",
+                "transfer",
+                "--to",
+                "client",
+                "--amount",
+                "1000uhome",
+                "--max-wait",
+                "30s",
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&["opengpu", "ibc", "transfer", "--to", "client"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            parse(&["opengpu", "--chain", "moon", "balance"]),
+            Err(ErrorKind::InvalidValue)
+        );
+        let cli = Cli::try_parse_from(["opengpu", "--chain", "home", "balance"]).unwrap();
+        assert_eq!(cli.global.chain, ChainArg::Home);
+        let cli = Cli::try_parse_from(["opengpu", "balance"]).unwrap();
+        assert_eq!(cli.global.chain, ChainArg::Market);
+        assert_eq!(parse(&["opengpu", "claims"]), Ok(()));
+        assert_eq!(parse(&["opengpu", "claims", "--all"]), Ok(()));
+        assert_eq!(parse(&["opengpu", "claim", "--denom", "ibc/AB"]), Ok(()));
+        assert_eq!(
+            parse(&["opengpu", "claim"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        let register = [
+            "opengpu",
+            "provider",
+            "register",
+            "--moniker",
+            "m",
+            "--payout-channel",
+            "channel-0",
+            "--payout-receiver",
+            "wasm1x",
+        ];
+        assert_eq!(parse(&register), Ok(()));
+        assert_eq!(
+            parse(&register[..7]),
+            Err(ErrorKind::MissingRequiredArgument),
+            "a channel needs a receiver"
+        );
+        assert_eq!(
+            parse(&["opengpu", "provider", "update", "--clear-payout-route"]),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&[
+                "opengpu",
+                "provider",
+                "update",
+                "--clear-payout-route",
+                "--payout-channel",
+                "channel-0",
+                "--payout-receiver",
+                "wasm1x",
+            ]),
+            Err(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            parse(&[
+                "opengpu",
+                "task",
+                "publish",
+                "--example",
+                "sgemm",
+                "--payment",
+                "5000uhome",
+                "--deadline-blocks",
+                "50",
+                "--from-chain",
+                "home",
+                "--max-wait",
+                "1m",
+            ]),
+            Ok(())
         );
     }
 }

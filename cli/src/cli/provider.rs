@@ -1,10 +1,11 @@
 //! `opengpu provider`: the registry of compute providers.
 
-use anyhow::Result;
+use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::Coin;
 use opengpu_client::config::parse_coin;
 use opengpu_client::Opengpu;
+use opengpu_types::ibc::PayoutRoute;
 use opengpu_types::registry::{
     DeviceInfo, ExecuteMsg, Provider, ProviderFilter, ProviderProfile, ProviderStatus,
 };
@@ -53,6 +54,39 @@ pub struct RegisterArgs {
     /// Address that receives winnings [default: the provider's own]
     #[arg(long, value_name = "ADDRESS")]
     payout: Option<String>,
+    #[command(flatten)]
+    route: PayoutRouteArgs,
+}
+
+/// A payout route: winnings go over IBC to an address on another chain.
+#[derive(Args, Debug)]
+pub struct PayoutRouteArgs {
+    /// Payout route: the channel (its id on the market chain, e.g. channel-0) over which
+    /// winnings in the denoms the market lets travel on it go to --payout-receiver on the
+    /// chain at its other end; other winnings still go to the payout address. A transfer that
+    /// fails or times out becomes the provider's claim (`opengpu claims`)
+    #[arg(long, value_name = "CHANNEL", requires = "payout_receiver")]
+    payout_channel: Option<String>,
+    /// Payout route: the address on the other chain that receives the winnings
+    #[arg(long, value_name = "ADDRESS", requires = "payout_channel")]
+    payout_receiver: Option<String>,
+}
+
+impl PayoutRouteArgs {
+    /// The route given, checked as the registry checks it.
+    fn route(&self) -> Result<Option<PayoutRoute>> {
+        let (Some(channel), Some(receiver)) = (&self.payout_channel, &self.payout_receiver) else {
+            return Ok(None);
+        };
+        let route = PayoutRoute {
+            channel: channel.clone(),
+            receiver: receiver.clone(),
+        };
+        route
+            .validate()
+            .map_err(|e| anyhow!("--payout-channel/--payout-receiver: {e}"))?;
+        Ok(Some(route))
+    }
 }
 
 #[derive(Args, Debug)]
@@ -75,6 +109,11 @@ pub struct UpdateArgs {
     /// Pay winnings to the provider's own address again
     #[arg(long, conflicts_with = "payout")]
     clear_payout: bool,
+    #[command(flatten)]
+    route: PayoutRouteArgs,
+    /// Remove the payout route: every winning is paid on the market chain again
+    #[arg(long, conflicts_with_all = ["payout_channel", "payout_receiver"])]
+    clear_payout_route: bool,
 }
 
 #[derive(Args, Debug)]
@@ -149,6 +188,7 @@ pub async fn run(ctx: &mut Context, cmd: ProviderCommand) -> Result<()> {
                     device,
                     prices: parse_prices(&args.prices)?,
                     payout_addr: args.payout,
+                    payout_route: args.route.route()?,
                 },
             }
         }
@@ -172,12 +212,18 @@ pub async fn run(ctx: &mut Context, cmd: ProviderCommand) -> Result<()> {
                 args.payout
                     .or_else(|| current.payout_addr.map(|a| a.to_string()))
             };
+            let payout_route = if args.clear_payout_route {
+                None
+            } else {
+                args.route.route()?.or(current.payout_route)
+            };
             ExecuteMsg::Update {
                 profile: ProviderProfile {
                     moniker: args.moniker.unwrap_or(current.moniker),
                     device,
                     prices,
                     payout_addr,
+                    payout_route,
                 },
             }
         }
@@ -251,6 +297,16 @@ fn provider_fields(p: &Provider) -> String {
         ("device", device_line(&p.device)),
         ("prices", prices_line(&p.prices)),
         ("payout", p.payout().to_string()),
+        (
+            "payout route",
+            match &p.payout_route {
+                Some(route) => format!(
+                    "{} over {} (IBC, for the denoms the market sends on that channel)",
+                    route.receiver, route.channel
+                ),
+                None => "none".into(),
+            },
+        ),
         (
             "reputation",
             format!(

@@ -135,7 +135,33 @@ impl Localnet {
         net
     }
 
-    fn dir(&self) -> &Path {
+    /// A chain not started yet, with its directory, chain id and a free base port: for a
+    /// harness that starts it with other scripts (`ibc::IbcNet`, with `ibc-start.sh`). No
+    /// watchdog: that harness brings its own. Dropping it stops the chain as [`Localnet::start`]'s.
+    pub fn prepare(nodes: u16, chain_id: String) -> Localnet {
+        prerequisites();
+        let dir = tempfile::Builder::new()
+            .prefix("opengpu-e2e-")
+            .tempdir()
+            .expect("creating a temporary directory");
+        let net = Localnet {
+            chain_id,
+            nodes,
+            base_port: free_base_port(nodes),
+            dir: Some(dir),
+            watchdog: None,
+        };
+        std::fs::create_dir_all(net.work_dir()).expect("creating work/");
+        net
+    }
+
+    /// The base of this chain's ports (node 0's RPC).
+    pub fn base_port(&self) -> u16 {
+        self.base_port
+    }
+
+    /// The directory of everything of this chain.
+    pub fn dir(&self) -> &Path {
         self.dir.as_ref().expect("present until dropped").path()
     }
 
@@ -189,7 +215,8 @@ impl Localnet {
         ]
     }
 
-    fn script(&self, name: &str, args: &[&str]) -> std::process::Output {
+    /// Runs `localnet/NAME ARGS` with this chain's environment.
+    pub fn script(&self, name: &str, args: &[&str]) -> std::process::Output {
         Command::new(repo_root().join("localnet").join(name))
             .args(args)
             .envs(self.script_env())
@@ -339,7 +366,7 @@ impl Drop for Localnet {
 /// A base port whose whole range (`nodes` blocks of ten) is free on 127.0.0.1 and not handed
 /// to another chain of this process. Candidates are random multiples of ten in [`BASE_RANGE`];
 /// a port is free when binding 127.0.0.1 to it succeeds.
-fn free_base_port(nodes: u16) -> u16 {
+pub fn free_base_port(nodes: u16) -> u16 {
     let span = nodes * PORTS_PER_NODE;
     let mut reserved = RESERVED.lock().unwrap_or_else(|e| e.into_inner());
     let slots = u64::from((BASE_RANGE.end - BASE_RANGE.start - span) / PORTS_PER_NODE);

@@ -22,6 +22,8 @@ mod vector_add;
 mod auction;
 mod bad_input;
 mod first_response;
+mod ibc;
 mod manual_confirmation;
 mod provider_daemon;
+mod reveal_safety;
 mod trustless;

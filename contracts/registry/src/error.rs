@@ -40,6 +40,8 @@ pub enum ContractError {
     ZeroDeviceField { field: &'static str },
     #[error("profile lists {got} prices; at most {max} are allowed")]
     TooManyPrices { got: usize, max: usize },
+    #[error("payout route: {0}")]
+    InvalidPayoutRoute(#[from] opengpu_types::ibc::IbcError),
     #[error("price denom {0}")]
     InvalidDenom(#[from] InvalidDenom),
     #[error("profile lists more than one price in {denom}")]

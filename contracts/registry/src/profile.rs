@@ -2,6 +2,7 @@
 
 use cosmwasm_std::{Addr, Api, Coin};
 use opengpu_types::denom::validate_denom;
+use opengpu_types::ibc::PayoutRoute;
 use opengpu_types::registry::{
     DeviceInfo, ProviderProfile, MAX_DEVICE_NAME_LEN, MAX_MONIKER_LEN, MAX_PRICES,
 };
@@ -15,6 +16,7 @@ pub struct ValidProfile {
     pub device: DeviceInfo,
     pub prices: Vec<Coin>,
     pub payout_addr: Option<Addr>,
+    pub payout_route: Option<PayoutRoute>,
 }
 
 pub fn validate_profile(
@@ -34,11 +36,15 @@ pub fn validate_profile(
         .payout_addr
         .map(|addr| api.addr_validate(&addr))
         .transpose()?;
+    if let Some(route) = &profile.payout_route {
+        route.validate()?;
+    }
     Ok(ValidProfile {
         moniker: profile.moniker,
         device: profile.device,
         prices: profile.prices,
         payout_addr,
+        payout_route: profile.payout_route,
     })
 }
 
@@ -106,6 +112,7 @@ mod tests {
             },
             prices: vec![Coin::new(100u128, "ugpu"), Coin::new(0u128, "uatom")],
             payout_addr: None,
+            payout_route: None,
         }
     }
 
@@ -204,5 +211,30 @@ mod tests {
             check(|p| p.payout_addr = Some("not an address".into())),
             Err(ContractError::Std(_))
         ));
+    }
+
+    #[test]
+    fn payout_routes_are_checked() {
+        let route = |channel: &str, receiver: &str| {
+            Some(PayoutRoute {
+                channel: channel.into(),
+                receiver: receiver.into(),
+            })
+        };
+        let valid = check(|p| p.payout_route = route("channel-0", "wasm1home")).unwrap();
+        assert_eq!(valid.payout_route, route("channel-0", "wasm1home"));
+        for (channel, receiver) in [
+            ("chan-0", "wasm1home"),
+            ("channel-0", "a\"}"),
+            ("channel-0", ""),
+        ] {
+            assert!(
+                matches!(
+                    check(|p| p.payout_route = route(channel, receiver)),
+                    Err(ContractError::InvalidPayoutRoute(_))
+                ),
+                "{channel} {receiver}"
+            );
+        }
     }
 }

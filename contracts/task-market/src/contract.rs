@@ -1,6 +1,9 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, StdResult};
+use cosmwasm_std::{
+    Binary, Deps, DepsMut, Env, IbcBasicResponse, IbcDestinationCallbackMsg, IbcSourceCallbackMsg,
+    MessageInfo, Reply, Response, StdResult,
+};
 use opengpu_types::market::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use opengpu_types::MigrateMsg;
 
@@ -40,7 +43,7 @@ pub fn execute(
             deps,
             env,
             info,
-            execute::publish::NewTask {
+            opengpu_types::ibc::TaskDraft {
                 kernel,
                 requirements,
                 collateral,
@@ -73,23 +76,35 @@ pub fn execute(
             execute::close::confirm(deps, env, info, task_id, provider)
         }
         ExecuteMsg::Finalize { task_id } => execute::close::finalize(deps, env, info, task_id),
-        ExecuteMsg::Cancel { task_id } => execute::publish::cancel(deps, info, task_id),
+        ExecuteMsg::Cancel { task_id } => execute::publish::cancel(deps, env, info, task_id),
+        ExecuteMsg::Prune { limit } => execute::prune::prune(deps, env, info, limit),
         ExecuteMsg::Expire { task_id } => execute::close::expire(deps, env, info, task_id),
         ExecuteMsg::WithdrawClaim { denom, recipient } => {
             execute::payment::withdraw_claim(deps, env, info, denom, recipient)
         }
+        ExecuteMsg::ResendRemoteClaim {
+            channel,
+            receiver,
+            denom,
+        } => execute::ibc::resend_remote_claim(deps, env, info, channel, receiver, denom),
         ExecuteMsg::UpdateConfig {
             allowed_denoms,
             fee_bps,
             fee_collector,
             params,
+            ibc,
+            retention_blocks,
         } => execute::config::update_config(
             deps,
             info,
-            allowed_denoms,
-            fee_bps,
-            fee_collector,
-            params,
+            execute::config::ConfigUpdate {
+                allowed_denoms,
+                fee_bps,
+                fee_collector,
+                params,
+                ibc,
+                retention_blocks,
+            },
         ),
         ExecuteMsg::UpdateOwnership(action) => {
             opengpu_cw_utils::update_ownership(deps, &info, action)
@@ -97,10 +112,36 @@ pub fn execute(
     }
 }
 
-/// Only refused payments reply (see `execute::payment`).
+/// Only failed payments reply: a refused bank send, or an IBC transfer that could not leave.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn reply(deps: DepsMut, env: Env, reply: Reply) -> Result<Response, ContractError> {
-    execute::payment::payment_refused(deps, env, reply)
+    match reply.id {
+        execute::payment::PAYMENT_REFUSED => execute::payment::payment_refused(deps, env, reply),
+        execute::ibc::TRANSFER_NOT_SENT => execute::ibc::transfer_not_sent(deps, reply),
+        id => Err(ContractError::UnknownReply { id }),
+    }
+}
+
+/// How one of the market's IBC transfers ended (acknowledgement or timeout); only the chain's
+/// callbacks middleware calls this, and only for packets the market itself sent.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_source_callback(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcSourceCallbackMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    execute::ibc::source_callback(deps, env, msg)
+}
+
+/// A transfer to the market arrived with a destination callback: a remote client's task.
+/// An error makes the chain acknowledge the transfer with an error, so the coins go back.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_destination_callback(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcDestinationCallbackMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    execute::ibc::destination_callback(deps, env, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -103,6 +103,12 @@ pub enum ContractError {
     NoWinner { task_id: u64 },
     #[error("{address} has no claim in {denom}")]
     NoClaim { address: String, denom: String },
+    #[error("task from another chain refused: {reason}")]
+    RemotePublish { reason: String },
+    #[error("no closed task's retention has ended at height {height}: nothing to prune")]
+    NothingToPrune { height: u64 },
+    #[error("task {task_id} was pruned at height {height}: its kernel, outputs, commitments and bids are gone (what remains: the Record query)")]
+    Pruned { task_id: u64, height: u64 },
     #[error("a claim cannot be withdrawn to the market itself")]
     ClaimToMarket {},
     #[error("task {task_id} is not an auction")]

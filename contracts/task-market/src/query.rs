@@ -2,21 +2,34 @@ use cosmwasm_std::{to_json_binary, to_json_vec, Binary, Deps, Order, StdError, S
 use cw_storage_plus::Bound;
 use opengpu_types::auction::BidsResponse;
 use opengpu_types::market::{
-    ClaimsResponse, CommitmentState, CommitmentsResponse, Offer, OffersResponse, QueryMsg,
-    ResultResponse, TaskFilter, TaskInfo, TasksResponse,
+    ClaimsResponse, CommitmentState, CommitmentsResponse, Offer, OffersResponse,
+    PendingTransfersResponse, QueryMsg, RemoteClaim, RemoteClaimsResponse, ResultResponse,
+    TaskFilter, TaskInfo, TasksResponse,
 };
 use opengpu_types::pagination::page_limit;
 use opengpu_types::TaskId;
 
 use crate::state::{
     load_commitments, load_kernel_json, load_outputs, tasks, BIDS, CLAIMS, CLAIM_TOTALS,
-    COMMITMENTS, COMMIT_SEQ, CONFIG,
+    COMMITMENTS, COMMIT_SEQ, CONFIG, PENDING_TRANSFERS, RECORDS, REMOTE_CLAIMS,
 };
 
 pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
+    // A pruned task's data is gone: say so rather than "not found".
+    if let QueryMsg::Task { task_id }
+    | QueryMsg::TaskInfo { task_id }
+    | QueryMsg::Result { task_id, .. }
+    | QueryMsg::Commitments { task_id, .. }
+    | QueryMsg::Offers { task_id }
+    | QueryMsg::Bids { task_id, .. } = &msg
+    {
+        crate::execute::prune::ensure_not_pruned(deps.storage, *task_id)
+            .map_err(|e| StdError::msg(e.to_string()))?;
+    }
     match msg {
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
         QueryMsg::Task { task_id } => task_json(deps, task_id),
+        QueryMsg::TaskInfo { task_id } => to_json_binary(&task_info(deps, task_id)?),
         QueryMsg::Tasks {
             filter,
             start_after,
@@ -41,6 +54,13 @@ pub fn dispatch(deps: Deps, msg: QueryMsg) -> StdResult<Binary> {
         } => to_json_binary(&bids(deps, task_id, start_after, limit)?),
         QueryMsg::Claims { address } => to_json_binary(&claims(deps, address)?),
         QueryMsg::ClaimTotals {} => to_json_binary(&claim_totals(deps)?),
+        QueryMsg::Record { task_id } => to_json_binary(&RECORDS.load(deps.storage, task_id)?),
+        QueryMsg::PendingTransfers { start_after, limit } => {
+            to_json_binary(&pending_transfers(deps, start_after, limit)?)
+        }
+        QueryMsg::RemoteClaims { start_after, limit } => {
+            to_json_binary(&remote_claims(deps, start_after, limit)?)
+        }
         QueryMsg::Ownership {} => to_json_binary(&opengpu_cw_utils::get_ownership(deps.storage)?),
     }
 }
@@ -206,6 +226,47 @@ fn claim_totals(deps: Deps) -> StdResult<ClaimsResponse> {
         .map(|item| item.map(|(denom, amount)| cosmwasm_std::Coin::new(amount, denom)))
         .collect::<StdResult<_>>()?;
     Ok(ClaimsResponse { claims })
+}
+
+fn pending_transfers(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<PendingTransfersResponse> {
+    let transfers = PENDING_TRANSFERS
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(page_limit(limit))
+        .map(|item| item.map(|(_, transfer)| transfer))
+        .collect::<StdResult<_>>()?;
+    Ok(PendingTransfersResponse { transfers })
+}
+
+fn remote_claims(
+    deps: Deps,
+    start_after: Option<(String, String, String)>,
+    limit: Option<u32>,
+) -> StdResult<RemoteClaimsResponse> {
+    let start = start_after.as_ref().map(|(channel, receiver, denom)| {
+        Bound::exclusive((channel.as_str(), receiver.as_str(), denom.as_str()))
+    });
+    let claims = REMOTE_CLAIMS
+        .range(deps.storage, start, None, Order::Ascending)
+        .take(page_limit(limit))
+        .map(|item| {
+            item.map(|((channel, receiver, denom), amount)| RemoteClaim {
+                channel,
+                receiver,
+                denom,
+                amount,
+            })
+        })
+        .collect::<StdResult<_>>()?;
+    Ok(RemoteClaimsResponse { claims })
 }
 
 fn bids(

@@ -8,7 +8,7 @@ use cosmwasm_std::{from_json, to_json_vec, Addr, Binary, StdResult, Storage, Uin
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use opengpu_types::auction::BidInfo;
 use opengpu_types::kernel::Kernel;
-use opengpu_types::market::{CommitmentInfo, MarketConfig, TaskInfo};
+use opengpu_types::market::{CommitmentInfo, MarketConfig, PendingTransfer, TaskInfo, TaskRecord};
 use opengpu_types::TaskId;
 
 use crate::ContractError;
@@ -39,8 +39,19 @@ pub const BID_SEQ: Map<(TaskId, &Addr), u32> = Map::new("bid_seq");
 const OUTPUTS: Blob<(TaskId, u32)> = Blob::new("out_n", "out_c");
 /// Payments the bank refused, owed to a beneficiary, by denom; withdrawn with `WithdrawClaim`.
 pub const CLAIMS: Map<(&Addr, &str), Uint128> = Map::new("claims");
-/// Sum of `CLAIMS` per denom: the market holds this beside the escrows of open tasks.
+/// Sum of `CLAIMS` and `REMOTE_CLAIMS` per denom: the market holds this beside the escrows of
+/// open tasks.
 pub const CLAIM_TOTALS: Map<&str, Uint128> = Map::new("claim_tot");
+/// Closed tasks waiting for their retention to end: (first height they may be pruned, id).
+pub const PRUNE_QUEUE: Map<(u64, TaskId), ()> = Map::new("prune_q");
+/// What remains of pruned tasks: a small record each, out of `tasks` and its indexes.
+pub const RECORDS: Map<TaskId, TaskRecord> = Map::new("records");
+/// The market's IBC transfers in flight, by id (see `execute::ibc`).
+pub const PENDING_TRANSFERS: Map<u64, PendingTransfer> = Map::new("ibc_pending");
+/// The id of the last IBC transfer sent.
+pub const LAST_TRANSFER_ID: Item<u64> = Item::new("ibc_last");
+/// Coins owed to remote clients after a failed transfer, by (channel, receiver, denom).
+pub const REMOTE_CLAIMS: Map<(&str, &str, &str), Uint128> = Map::new("ibc_claims");
 
 pub struct TaskIndexes<'a> {
     pub status: MultiIndex<'a, String, TaskInfo, TaskId>,
@@ -71,9 +82,16 @@ pub fn tasks<'a>() -> IndexedMap<TaskId, TaskInfo, TaskIndexes<'a>> {
 }
 
 pub fn load_task(storage: &dyn Storage, task_id: TaskId) -> Result<TaskInfo, ContractError> {
-    tasks()
-        .may_load(storage, task_id)?
-        .ok_or(ContractError::TaskNotFound { task_id })
+    match tasks().may_load(storage, task_id)? {
+        Some(task) => Ok(task),
+        None => Err(match RECORDS.may_load(storage, task_id)? {
+            Some(record) => ContractError::Pruned {
+                task_id,
+                height: record.pruned_height,
+            },
+            None => ContractError::TaskNotFound { task_id },
+        }),
+    }
 }
 
 /// Saves a task, keeping its indexes in step with its status.
@@ -94,6 +112,24 @@ pub fn load_bids(storage: &dyn Storage, task: &TaskInfo) -> StdResult<Vec<BidInf
     (0..count)
         .map(|seq| BIDS.load(storage, (task.id, seq)))
         .collect()
+}
+
+/// Removes a closed task's kernel, outputs, commitments, bids and its entry in `tasks`
+/// (indexes included): every key the task wrote; the caller keeps a `TaskRecord`. Bounded by `max_committers` commitments and bids and the market's blob
+/// limits, like every other loop over a task.
+pub fn remove_task_data(storage: &mut dyn Storage, task: &TaskInfo) -> StdResult<()> {
+    KERNELS.remove(storage, task.id)?;
+    WORK_GROUP_SIZES.remove(storage, task.id);
+    for commitment in load_commitments(storage, task)? {
+        COMMITMENTS.remove(storage, (task.id, commitment.seq));
+        COMMIT_SEQ.remove(storage, (task.id, &commitment.provider));
+        OUTPUTS.remove(storage, (task.id, commitment.seq))?;
+    }
+    for bid in load_bids(storage, task)? {
+        BIDS.remove(storage, (task.id, bid.seq));
+        BID_SEQ.remove(storage, (task.id, &bid.provider));
+    }
+    tasks().remove(storage, task.id)
 }
 
 pub fn save_kernel(storage: &mut dyn Storage, task_id: TaskId, kernel: &Kernel) -> StdResult<()> {

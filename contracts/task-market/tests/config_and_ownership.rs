@@ -14,6 +14,8 @@ fn update_fee(fee_bps: u16) -> ExecuteMsg {
         fee_bps: Some(fee_bps),
         fee_collector: None,
         params: None,
+        ibc: None,
+        retention_blocks: None,
     }
 }
 
@@ -59,6 +61,8 @@ fn invalid_config_is_refused() {
         fee_bps: None,
         fee_collector: None,
         params: None,
+        ibc: None,
+        retention_blocks: None,
     };
     assert_error(
         suite.execute_market(&owner, &no_denoms, &[]),
@@ -73,6 +77,8 @@ fn invalid_config_is_refused() {
         fee_bps: None,
         fee_collector: None,
         params: Some(params),
+        ibc: None,
+        retention_blocks: None,
     };
     assert_error(
         suite.execute_market(&owner, &bad_params, &[]),
@@ -94,6 +100,8 @@ fn config_change_does_not_alter_windows_of_a_running_task() {
         fee_bps: None,
         fee_collector: None,
         params: Some(params),
+        ibc: None,
+        retention_blocks: None,
     };
     suite.execute_market(&owner, &msg, &[]).unwrap();
     suite.commit(&provider, id, &outputs(0)).unwrap();

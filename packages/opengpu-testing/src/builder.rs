@@ -3,11 +3,12 @@
 
 use cosmwasm_std::{coin, instantiate2_address, Addr, Api, Binary, Uint128};
 use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
+use opengpu_types::ibc::{IbcChannel, IbcSettings};
 use opengpu_types::kernel::KernelLimits;
 use opengpu_types::market::MarketParams;
 use opengpu_types::{market, registry, vault, verification};
 
-use crate::{RefusingBank, Suite, SuiteApp};
+use crate::{FakeIbc, RefusingBank, Suite, SuiteApp};
 
 /// The vault's stake denom, also accepted as payment.
 pub const STAKE_DENOM: &str = "ustake";
@@ -22,6 +23,9 @@ pub struct SuiteBuilder {
     pub min_bond: Uint128,
     pub unbonding_period_seconds: u64,
     pub max_claims_per_address: u32,
+    pub ibc: IbcSettings,
+    /// The market's default when `None`.
+    pub retention_blocks: Option<u64>,
 }
 
 impl Default for SuiteBuilder {
@@ -51,11 +55,28 @@ impl SuiteBuilder {
             min_bond: Uint128::new(1_000),
             unbonding_period_seconds: 3_600,
             max_claims_per_address: 5,
+            ibc: IbcSettings::default(),
+            retention_blocks: None,
         }
     }
 
     pub fn with_params(mut self, edit: impl FnOnce(&mut MarketParams)) -> Self {
         edit(&mut self.params);
+        self
+    }
+
+    /// The market pays out and accepts tasks over [`crate::IBC_CHANNEL`]; [`IBC_DENOM`] may
+    /// travel on it.
+    pub fn with_ibc_channel(mut self) -> Self {
+        self.ibc.channels.push(IbcChannel {
+            channel_id: crate::IBC_CHANNEL.into(),
+            denoms: vec![IBC_DENOM.into()],
+        });
+        self
+    }
+
+    pub fn with_retention_blocks(mut self, blocks: u64) -> Self {
+        self.retention_blocks = Some(blocks);
         self
     }
 
@@ -67,6 +88,7 @@ impl SuiteBuilder {
     pub fn build(self) -> Suite {
         let mut app = AppBuilder::new()
             .with_bank(RefusingBank::default())
+            .with_ibc(FakeIbc)
             .build(|_, _, _| {});
         let owner = app.api().addr_make("owner");
         let fee_collector = app.api().addr_make("fee-collector");
@@ -139,6 +161,8 @@ impl SuiteBuilder {
                 fee_bps: self.fee_bps,
                 fee_collector: Some(fee_collector.to_string()),
                 params: self.params,
+                ibc: self.ibc,
+                retention_blocks: self.retention_blocks,
             },
         );
         assert_eq!(
@@ -194,7 +218,8 @@ impl Codes {
             market: app.store_code(Box::new(
                 ContractWrapper::new(mkt::execute, mkt::instantiate, mkt::query)
                     .with_migrate(mkt::migrate)
-                    .with_reply(mkt::reply),
+                    .with_reply(mkt::reply)
+                    .with_sudo(crate::market_sudo),
             )),
             vault: app.store_code(Box::new(
                 ContractWrapper::new(vlt::execute, vlt::instantiate, vlt::query)

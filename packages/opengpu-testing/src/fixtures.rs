@@ -145,6 +145,7 @@ pub fn default_profile(moniker: &str) -> ProviderProfile {
         },
         prices: vec![coin(10, PAY_DENOM)],
         payout_addr: None,
+        payout_route: None,
     }
 }
 

@@ -8,6 +8,7 @@ mod auction_steps;
 mod bank;
 mod builder;
 mod fixtures;
+mod ibc;
 mod invariants;
 pub mod ownership;
 mod steps;
@@ -18,12 +19,31 @@ pub use fixtures::{
     default_kernel, default_outputs, default_profile, matmul_kernel, matmul_outputs,
     matmul_outputs_off_by, matmul_policy, outputs, TaskSpec, MATMUL_N, SALT,
 };
+pub use ibc::{
+    ics20_ack, market_sudo, FakeIbc, IbcCallback, SentTransfer, COUNTERPARTY_CHANNEL, IBC_CHANNEL,
+};
 
+use cosmwasm_std::{testing::MockStorage, Empty};
 use cosmwasm_std::{Addr, StdResult};
-use cw_multi_test::App;
+use cw_multi_test::{
+    App, DistributionKeeper, FailingModule, GovFailingModule, StakeKeeper, StargateFailing,
+    WasmKeeper,
+};
 
-/// The suite's chain: multi-test with a bank that can be told to refuse payments.
-pub type SuiteApp = App<RefusingBank>;
+/// The suite's chain: multi-test with a bank that can be told to refuse payments and a test
+/// double of ICS-20 ([`FakeIbc`]).
+pub type SuiteApp = App<
+    RefusingBank,
+    cosmwasm_std::testing::MockApi,
+    MockStorage,
+    FailingModule<Empty, Empty, Empty>,
+    WasmKeeper<Empty, Empty>,
+    StakeKeeper,
+    DistributionKeeper,
+    FakeIbc,
+    GovFailingModule,
+    StargateFailing,
+>;
 
 /// Four contracts deployed and wired together on a multi-test chain.
 pub struct Suite {

@@ -1105,6 +1105,8 @@ impl Harness {
                     fee_bps: Some(fee_bps),
                     fee_collector: None,
                     params: None,
+                    ibc: None,
+                    retention_blocks: None,
                 };
                 self.suite.execute_market(&owner, &msg, &[])?;
                 self.fee_bps = fee_bps;

@@ -122,6 +122,11 @@ pub mod actions {
     pub const EXPIRE: &str = "expire";
     pub const WITHDRAW_CLAIM: &str = "withdraw_claim";
     pub const PAYOUT_REFUSED: &str = "payout_refused";
+    pub const IBC_TRANSFER_NOT_SENT: &str = "ibc_transfer_not_sent";
+    pub const IBC_SOURCE_CALLBACK: &str = "ibc_source_callback";
+    pub const IBC_DESTINATION_CALLBACK: &str = "ibc_destination_callback";
+    pub const RESEND_REMOTE_CLAIM: &str = "resend_remote_claim";
+    pub const PRUNE: &str = "prune";
 }
 
 // ---- task market ----
@@ -301,5 +306,35 @@ mod tests {
             bad,
             Err(EventError::BadAttribute { key: "task_id", .. })
         ));
+    }
+}
+
+// ---- IBC (task market) ----
+
+contract_event! {
+    /// The market sent coins over IBC (a payout home, or a payment to a remote client); the
+    /// transfer stays pending until its acknowledgement or timeout.
+    IbcTransferSent = "ibc_transfer_sent" {
+        transfer_id: u64, channel: String, receiver: String, denom: String, amount: Uint128,
+    }
+}
+contract_event! {
+    /// A transfer was acknowledged with success: the coins arrived on the other chain.
+    IbcTransferDelivered = "ibc_transfer_delivered" {
+        transfer_id: u64, channel: String, receiver: String, denom: String, amount: Uint128,
+    }
+}
+contract_event! {
+    /// A transfer failed (error acknowledgement, timeout, or refused when sent); its coins are
+    /// back at the market and credited: to the provider's claim, or to a remote claim
+    /// (`credited_to` is then `<channel>/<receiver>`).
+    IbcTransferFailed = "ibc_transfer_failed" {
+        transfer_id: u64, reason: String, credited_to: String, denom: String, amount: Uint128,
+    }
+}
+contract_event! {
+    /// A task arrived from another chain: `sender` there is its client, over `channel`.
+    RemoteTaskPublished = "remote_task_published" {
+        task_id: u64, channel: String, sender: String,
     }
 }

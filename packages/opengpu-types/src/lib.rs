@@ -9,6 +9,7 @@ pub mod consensus;
 pub mod denom;
 pub mod events;
 pub mod freivalds;
+pub mod ibc;
 pub mod kernel;
 pub mod market;
 pub mod ownership;

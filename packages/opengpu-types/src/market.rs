@@ -7,6 +7,7 @@ use cosmwasm_std::{Addr, Binary, Coin, HexBinary, Uint128};
 
 use crate::auction::AuctionState;
 use crate::consensus::FloatTolerance;
+use crate::ibc::{IbcSettings, PayoutRoute, RemoteClient};
 
 use crate::kernel::{Kernel, KernelLimits, Requirements};
 use crate::verification::VerificationPolicy;
@@ -14,6 +15,10 @@ use crate::{OwnershipAction, TaskId};
 
 /// Highest protocol fee the owner can set: 10%.
 pub const MAX_FEE_BPS: u16 = 1_000;
+/// Default retention of a closed task's data: about 5.8 days of 5 s blocks.
+pub const DEFAULT_RETENTION_BLOCKS: u64 = 100_000;
+/// Most closed tasks one `Prune` removes; each is bounded by the market's limits.
+pub const MAX_PRUNE_PER_TX: u32 = 10;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -28,6 +33,13 @@ pub struct InstantiateMsg {
     /// Receives protocol fees; the owner when unset.
     pub fee_collector: Option<String>,
     pub params: MarketParams,
+    /// Channels for payouts home and remote publishing; none when unset.
+    #[serde(default)]
+    pub ibc: IbcSettings,
+    /// Blocks a closed task keeps its kernel, outputs, commitments and bids before anyone may
+    /// prune them (its record stays); `DEFAULT_RETENTION_BLOCKS` when unset.
+    #[serde(default)]
+    pub retention_blocks: Option<u64>,
 }
 
 /// Limits and windows. A task copies the windows at publish time, so a later config change never
@@ -189,6 +201,20 @@ pub enum ExecuteMsg {
         denom: String,
         recipient: Option<String>,
     },
+    /// Anyone: sends again, over IBC, what the market owes a remote client on `channel` in
+    /// `denom` after an earlier transfer to it failed (error acknowledgement or timeout). The
+    /// destination is fixed, so a retry can only deliver.
+    ResendRemoteClaim {
+        channel: String,
+        receiver: String,
+        denom: String,
+    },
+    /// Anyone: removes the kernel, outputs, commitments and bids of up to `limit` (at most
+    /// `MAX_PRUNE_PER_TX`) closed tasks whose retention ended, oldest first; their records
+    /// (status, settlement) stay. Closing a task also prunes one such task.
+    Prune {
+        limit: Option<u32>,
+    },
     /// Owner only. Within the bounds of `validate`; a running task keeps the fee, windows and
     /// limits it was published with.
     UpdateConfig {
@@ -196,6 +222,8 @@ pub enum ExecuteMsg {
         fee_bps: Option<u16>,
         fee_collector: Option<String>,
         params: Option<MarketParams>,
+        ibc: Option<IbcSettings>,
+        retention_blocks: Option<u64>,
     },
     UpdateOwnership(OwnershipAction),
 }
@@ -237,6 +265,22 @@ impl fmt::Display for TaskStatus {
     }
 }
 
+/// What the market keeps of a task once its data is pruned (see `ExecuteMsg::Prune`).
+#[cw_serde]
+pub struct TaskRecord {
+    pub id: TaskId,
+    pub client: Addr,
+    pub model: String,
+    pub status: TaskStatus,
+    pub denom: String,
+    pub budget: Uint128,
+    /// The winner and the price, for a settled task.
+    pub winner: Option<Addr>,
+    pub price: Option<Uint128>,
+    pub created_height: u64,
+    pub pruned_height: u64,
+}
+
 /// How a settled task was paid.
 #[cw_serde]
 pub struct Settlement {
@@ -265,6 +309,10 @@ pub struct Share {
     pub provider: Addr,
     pub paid_to: Addr,
     pub amount: Uint128,
+    /// Set when the share went out over IBC (then `paid_to` is the provider, whose claim a
+    /// failed transfer becomes).
+    #[serde(default)]
+    pub route: Option<PayoutRoute>,
 }
 
 #[cw_serde]
@@ -295,6 +343,10 @@ pub struct TaskInfo {
     /// Auction progress; `None` in other models.
     #[serde(default)]
     pub auction: Option<AuctionState>,
+    /// Set when the task came from another chain (an ICS-20 transfer with a memo): `client` is
+    /// then the market itself, and every payment owed to the client goes back over IBC.
+    #[serde(default)]
+    pub remote_client: Option<RemoteClient>,
 }
 
 impl TaskInfo {
@@ -408,6 +460,10 @@ pub struct CommitmentInfo {
     /// Where a payment for this commitment goes: the provider's payout address when it
     /// committed. Fixed, so no later change can make the market's payment fail.
     pub payout: Addr,
+    /// The provider's payout route when it committed: the payment goes over IBC when its
+    /// denom may travel on that channel.
+    #[serde(default)]
+    pub payout_route: Option<PayoutRoute>,
     pub committed_height: u64,
     /// Last height at which this commitment may be revealed.
     pub reveal_deadline_height: u64,
@@ -440,6 +496,10 @@ pub enum QueryMsg {
     /// One task with its kernel.
     #[returns(TaskResponse)]
     Task { task_id: TaskId },
+    /// One task without its kernel: what a provider polls while it works on the task (the
+    /// kernel can be a megabyte; this answer is a few hundred bytes).
+    #[returns(TaskInfo)]
+    TaskInfo { task_id: TaskId },
     /// Tasks by id, optionally only one status and/or one client (served from indexes).
     #[returns(TasksResponse)]
     Tasks {
@@ -476,6 +536,21 @@ pub enum QueryMsg {
     /// All claims owed, per denom: the market holds these beside the escrows.
     #[returns(ClaimsResponse)]
     ClaimTotals {},
+    /// What remains of a pruned task.
+    #[returns(TaskRecord)]
+    Record { task_id: TaskId },
+    /// The market's IBC transfers not yet acknowledged or timed out, by id.
+    #[returns(PendingTransfersResponse)]
+    PendingTransfers {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// What the market owes remote clients after a failed transfer (see `ResendRemoteClaim`).
+    #[returns(RemoteClaimsResponse)]
+    RemoteClaims {
+        start_after: Option<(String, String, String)>,
+        limit: Option<u32>,
+    },
     #[returns(crate::Ownership)]
     Ownership {},
 }
@@ -494,6 +569,59 @@ pub struct MarketConfig {
     pub fee_bps: u16,
     pub fee_collector: Addr,
     pub params: MarketParams,
+    #[serde(default)]
+    pub ibc: IbcSettings,
+    /// See [`InstantiateMsg::retention_blocks`].
+    #[serde(default = "default_retention_blocks")]
+    pub retention_blocks: u64,
+}
+
+fn default_retention_blocks() -> u64 {
+    DEFAULT_RETENTION_BLOCKS
+}
+
+/// Who a failed transfer's coins are owed to.
+#[cw_serde]
+pub enum TransferPayee {
+    /// A provider's payout: its claim on the market chain.
+    Provider { provider: Addr },
+    /// A remote client: a remote claim anyone may resend.
+    RemoteClient {},
+}
+
+/// An IBC transfer of the market in flight.
+#[cw_serde]
+pub struct PendingTransfer {
+    pub id: u64,
+    /// The task it pays for; `None` for a resent remote claim (which may sum several tasks).
+    pub task_id: Option<TaskId>,
+    pub payee: TransferPayee,
+    pub channel: String,
+    pub receiver: String,
+    pub denom: String,
+    pub amount: Uint128,
+    pub sent_height: u64,
+    /// Block time (seconds) after which the transfer times out on the other chain.
+    pub timeout_seconds: u64,
+}
+
+#[cw_serde]
+pub struct PendingTransfersResponse {
+    pub transfers: Vec<PendingTransfer>,
+}
+
+/// Coins owed to a remote client after a failed transfer.
+#[cw_serde]
+pub struct RemoteClaim {
+    pub channel: String,
+    pub receiver: String,
+    pub denom: String,
+    pub amount: Uint128,
+}
+
+#[cw_serde]
+pub struct RemoteClaimsResponse {
+    pub claims: Vec<RemoteClaim>,
 }
 
 #[cw_serde]
@@ -549,6 +677,7 @@ mod tests {
             commit_count: 0,
             settlement: None,
             auction: None,
+            remote_client: None,
         }
     }
 

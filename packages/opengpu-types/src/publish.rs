@@ -123,6 +123,8 @@ mod tests {
             allowed_denoms: vec!["uatom".into(), "ustake".into()],
             fee_bps: 100,
             fee_collector: Addr::unchecked("collector"),
+            ibc: Default::default(),
+            retention_blocks: crate::market::DEFAULT_RETENTION_BLOCKS,
             params: MarketParams {
                 kernel_limits: KernelLimits {
                     max_source_bytes: 1024,

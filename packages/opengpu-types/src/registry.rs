@@ -69,6 +69,10 @@ pub struct ProviderProfile {
     pub prices: Vec<Coin>,
     /// Where winnings go; the provider's own address when unset.
     pub payout_addr: Option<String>,
+    /// Winnings in a denom that may travel on this channel (the market's IBC settings) go to
+    /// `receiver` on the other chain instead; others go to `payout_addr`.
+    #[serde(default)]
+    pub payout_route: Option<crate::ibc::PayoutRoute>,
 }
 
 #[cw_serde]
@@ -154,6 +158,8 @@ pub struct Provider {
     pub device: DeviceInfo,
     pub prices: Vec<Coin>,
     pub payout_addr: Option<Addr>,
+    #[serde(default)]
+    pub payout_route: Option<crate::ibc::PayoutRoute>,
     pub status: ProviderStatus,
     pub reputation: Reputation,
     pub registered_height: u64,

@@ -159,10 +159,21 @@ impl Job<'_> {
         let sent_at = Instant::now();
         let hash = match shared.chain.broadcast(&bid.bid_msg()).await {
             Ok(hash) => hash,
-            Err(e) => {
+            Err(e) if e.never_sent() => {
                 shared.bids.remove(self.task_id, self.me());
                 tracing::warn!(error = %e, "bid refused");
                 return Ok(Some(Outcome::Failed("bid_refused")));
+            }
+            // The node may have taken it before the answer was lost: as a bid not confirmed,
+            // the salt is kept and the auction followed.
+            Err(e) => {
+                self.placed_here = true;
+                shared.reservations.release(self.task_id);
+                tracing::warn!(
+                    error = %e,
+                    "bid broadcast unanswered: it may still land; following the auction"
+                );
+                return Ok(None);
             }
         };
         self.placed_here = true;

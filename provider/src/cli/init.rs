@@ -43,6 +43,13 @@ pub struct InitArgs {
     /// Moniker to register with
     #[arg(long)]
     pub moniker: Option<String>,
+    /// Payout route: winnings in denoms the market lets travel on this channel (channel id on
+    /// the market chain) go over IBC to --payout-receiver
+    #[arg(long, requires = "payout_receiver")]
+    pub payout_channel: Option<String>,
+    /// Payout route: the address on the chain at the other end of --payout-channel
+    #[arg(long, requires = "payout_channel")]
+    pub payout_receiver: Option<String>,
     /// Kernel time limit, e.g. 30s
     #[arg(long, value_parser = humantime::parse_duration)]
     pub time_limit: Option<Duration>,
@@ -115,6 +122,12 @@ pub fn render(args: &InitArgs) -> anyhow::Result<String> {
     }
     if let Some(moniker) = &args.moniker {
         doc["registration"]["moniker"] = value(moniker.as_str());
+    }
+    if let (Some(channel), Some(receiver)) = (&args.payout_channel, &args.payout_receiver) {
+        let mut route = toml_edit::InlineTable::new();
+        route.insert("channel", channel.as_str().into());
+        route.insert("receiver", receiver.as_str().into());
+        doc["registration"]["payout_route"] = value(route);
     }
     if let Some(limit) = args.time_limit {
         doc["executor"]["time_limit"] = value(humantime::format_duration(limit).to_string());

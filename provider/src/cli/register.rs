@@ -63,6 +63,7 @@ pub async fn run(config: &Config, output: OutputFormat) -> anyhow::Result<()> {
             .map(|(denom, amount)| Coin::new(*amount, denom))
             .collect(),
         payout_addr: registration.payout_addr.clone(),
+        payout_route: registration.payout_route.clone(),
     };
     let registered = market.provider(&address).await.is_ok();
     let (msg, action) = if registered {

@@ -5,6 +5,7 @@ mod auction;
 mod kernel_check;
 mod manage;
 mod publish;
+mod remote;
 pub(super) mod render;
 mod reveal;
 mod watch;

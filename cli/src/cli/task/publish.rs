@@ -17,6 +17,7 @@ use opengpu_types::commitment::outputs_digest;
 use opengpu_types::consensus::{self, FloatTolerance};
 use opengpu_types::events::TaskPublished;
 use opengpu_types::freivalds::FreivaldsSpec;
+use opengpu_types::ibc::TaskDraft;
 use opengpu_types::kernel::{Kernel, Requirements};
 use opengpu_types::market::{CompetitionModel, ExecuteMsg, MarketConfig};
 use opengpu_types::publish::{PublishError, PublishTerms, Publishable};
@@ -25,12 +26,12 @@ use opengpu_types::verification::VerificationPolicy;
 use rand_core::{OsRng, RngCore};
 
 use super::kernel_check::{self, LocalCheck};
-use super::render;
+use super::{remote, render};
 use crate::cli::args::{
     parse_bytes, parse_tolerance, parse_verify, read_file, ArgSpec, WorkSize, VERIFY_HELP,
 };
 use crate::cli::output::{bytes, tx_line};
-use crate::cli::Context;
+use crate::cli::{ChainArg, Context};
 
 /// The kernel comes from exactly one of `--kernel` (with `--entry`, `--global` and the
 /// launch flags) or `--example`; the budget from `--payment`, or for an auction `--max-price`
@@ -181,6 +182,19 @@ pub struct PublishArgs {
     /// Publish without building the kernel on a local OpenCL device first
     #[arg(long)]
     no_local_check: bool,
+    /// Where the budget comes from: `market` (a normal publish), or `home`, the other chain of
+    /// `just ibc`: one ICS-20 transfer of --payment (or --max-price) in a denom of that chain
+    /// (e.g. 5000uhome) from the --from key there to the market, its memo carrying the task.
+    /// The market escrows what arrives (the ibc/ voucher, which it must accept) and sends every
+    /// refund back over IBC. Waits for the task on the market chain and prints its id; exit 9
+    /// when the market refuses it (the coins then go back to the sender). Manual Confirmation
+    /// needs a client on the market chain and is refused here
+    #[arg(long, value_enum, value_name = "CHAIN", default_value_t = ChainArg::Market)]
+    from_chain: ChainArg,
+    /// --from-chain home: how long to wait for the task to appear on the market chain (or for
+    /// the coins to come back)
+    #[arg(long, value_name = "DURATION", default_value = "2m")]
+    max_wait: humantime::Duration,
 }
 
 impl PublishArgs {
@@ -494,9 +508,16 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
 
     // Then the market's own rules, read from the chain.
     let contracts = ctx.contracts()?;
-    let chain = ctx.chain().await?.clone();
+    let chain = ctx.market_chain().await?.clone();
     let q = Opengpu::new(&chain, &contracts);
     let config = q.market_config().await?;
+    // From the home chain, the budget arrives as the voucher of what is sent.
+    let remote = a.from_chain == ChainArg::Home;
+    let escrow_denom = if remote {
+        remote::check(ctx, &config, &model, &payment.denom)?
+    } else {
+        payment.denom.clone()
+    };
     let stake_denom = q.vault_config().await?.stake_denom;
     let collateral = match &a.collateral {
         Some(c) => parse_amount_in(c, &stake_denom)
@@ -504,7 +525,7 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         None => config.params.min_collateral,
     };
     let terms = PublishTerms {
-        denom: &payment.denom,
+        denom: &escrow_denom,
         kernel: &kernel,
         collateral,
         deadline_blocks,
@@ -516,7 +537,7 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         eprintln!("{warning}");
     }
 
-    let msg = ExecuteMsg::PublishTask {
+    let draft = TaskDraft {
         kernel,
         requirements,
         collateral,
@@ -524,21 +545,54 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         verification: verification.clone(),
         model,
     };
-    let (_, mut signer) = ctx.signer().await?;
-    let spinner = ctx.spinner("publishing");
-    let tx = signer
-        .execute(
-            &chain,
-            &contracts.task_market,
-            &msg,
-            std::slice::from_ref(&payment),
-        )
-        .await;
-    spinner.finish_and_clear();
-    let tx = tx?;
-    let published: TaskPublished = tx
-        .event(Some(&contracts.task_market))?
-        .ok_or_else(|| anyhow!("transaction {} has no task_published event", tx.txhash))?;
+    let (tx, published, remote) = if remote {
+        let published =
+            remote::publish(ctx, &chain, &contracts, draft, payment, a.max_wait.into()).await?;
+        let task = &published.task;
+        let event = TaskPublished {
+            task_id: task.id,
+            client: task.client.to_string(),
+            model: task.model.to_string(),
+            denom: task.denom.clone(),
+            amount: task.budget,
+            collateral: task.collateral,
+            deadline: task.deadline_height,
+        };
+        (published.sent.tx.clone(), event, Some(published))
+    } else {
+        let TaskDraft {
+            kernel,
+            requirements,
+            collateral,
+            deadline_blocks,
+            verification,
+            model,
+        } = draft;
+        let msg = ExecuteMsg::PublishTask {
+            kernel,
+            requirements,
+            collateral,
+            deadline_blocks,
+            verification,
+            model,
+        };
+        let (_, mut signer) = ctx.signer().await?;
+        let spinner = ctx.spinner("publishing");
+        let tx = signer
+            .execute(
+                &chain,
+                &contracts.task_market,
+                &msg,
+                std::slice::from_ref(&payment),
+            )
+            .await;
+        spinner.finish_and_clear();
+        let tx = tx?;
+        let published: TaskPublished = tx
+            .event(Some(&contracts.task_market))?
+            .ok_or_else(|| anyhow!("transaction {} has no task_published event", tx.txhash))?;
+        (tx, published, None)
+    };
     let mut json = serde_json::json!({
         "task_id": published.task_id,
         "txhash": tx.txhash,
@@ -549,6 +603,9 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         "fee_bps": config.fee_bps,
         "local_check": local_check.as_ref().map(kernel_check::json),
     });
+    if let Some(remote) = &remote {
+        json["remote"] = remote.json();
+    }
     if let Some(task) = &example {
         json["example"] = serde_json::json!({
             "name": task.example.name(),
@@ -579,25 +636,22 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
             .map(|s| bytes(*s))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut text = match bid_reveals_until {
+        let mut text = tx_line(&tx);
+        if let Some(remote) = &remote {
+            text.push('\n');
+            text.push_str(&remote.text());
+        }
+        text.push_str(&match bid_reveals_until {
             Some(until) => format!(
-                "{}\npublished task {}, an auction with maximum price {}{}; bids until height \
-                 {}, bid reveals until height {until}; outputs {outputs}",
-                tx_line(&tx),
-                published.task_id,
-                published.amount,
-                published.denom,
-                published.deadline,
+                "\npublished task {}, an auction with maximum price {}{}; bids until height {}, \
+                 bid reveals until height {until}; outputs {outputs}",
+                published.task_id, published.amount, published.denom, published.deadline,
             ),
             None => format!(
-                "{}\npublished task {} paying {}{}; commits until height {}; outputs {outputs}",
-                tx_line(&tx),
-                published.task_id,
-                published.amount,
-                published.denom,
-                published.deadline,
+                "\npublished task {} paying {}{}; commits until height {}; outputs {outputs}",
+                published.task_id, published.amount, published.denom, published.deadline,
             ),
-        };
+        });
         text.push_str(&format!(
             "\nmodel: {}; verification: {}",
             render::model_line(&model),
@@ -860,6 +914,8 @@ mod tests {
                 confirm_window_blocks: 50,
                 min_collateral: Uint128::new(10),
             },
+            ibc: Default::default(),
+            retention_blocks: opengpu_types::market::DEFAULT_RETENTION_BLOCKS,
         };
         let kernel = Kernel {
             source: "__kernel void k(__global uint* out) {}".into(),

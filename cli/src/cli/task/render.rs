@@ -6,7 +6,8 @@ use opengpu_types::auction::{AuctionState, Award, BidInfo, BidState};
 use opengpu_types::consensus::FloatTolerance;
 use opengpu_types::events::{
     AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ClaimCredited, ClaimWithdrawn,
-    ConsensusTallied, TaskCancelled, TaskCommitted, TaskExpired, TaskRevealed, TaskSettled,
+    ConsensusTallied, IbcTransferDelivered, IbcTransferFailed, IbcTransferSent, TaskCancelled,
+    TaskCommitted, TaskExpired, TaskRevealed, TaskSettled,
 };
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
 use opengpu_types::market::{
@@ -237,7 +238,7 @@ pub fn task_fields(view: &TaskView) -> String {
     let mut pairs = vec![
         ("task", format!("{} ({})", task.id, task.status)),
         ("model", model_line(&task.model)),
-        ("client", task.client.to_string()),
+        ("client", client_line(task)),
         if task.model.is_auction() {
             (
                 "max price",
@@ -316,10 +317,14 @@ pub fn task_fields(view: &TaskView) -> String {
             ),
         ));
         for share in &s.shares {
-            let to = if share.paid_to == share.provider {
-                String::new()
-            } else {
-                format!(" (paid to {})", share.paid_to)
+            let to = match &share.route {
+                Some(route) => format!(
+                    " (sent over IBC to {} over {}; a failed transfer becomes the provider's \
+                     claim)",
+                    route.receiver, route.channel
+                ),
+                None if share.paid_to == share.provider => String::new(),
+                None => format!(" (paid to {})", share.paid_to),
             };
             pairs.push((
                 "share",
@@ -328,6 +333,18 @@ pub fn task_fields(view: &TaskView) -> String {
         }
     }
     fields(&pairs)
+}
+
+/// The client, and for a task published from another chain who sent it (payments to the
+/// client go back there over IBC).
+fn client_line(task: &TaskInfo) -> String {
+    match &task.remote_client {
+        Some(remote) => format!(
+            "{} over {} (remote: the market holds the task; refunds go back over IBC)",
+            remote.sender, remote.channel
+        ),
+        None => task.client.to_string(),
+    }
 }
 
 /// The commit and reveal heights of the models where providers commit results directly.
@@ -906,8 +923,8 @@ pub fn market_events(tx: &TxOutcome, market: &str) -> Vec<String> {
     }
     for e in tx.events::<ClaimCredited>(Some(market)).unwrap_or_default() {
         lines.push(format!(
-            "the bank refused {}{} for {}: it is now a claim of {} (`opengpu market \
-             withdraw-claim {}`)",
+            "the bank refused {}{} for {}: it is now a claim of {} (`opengpu claim --denom \
+             {}`)",
             e.amount, e.denom, e.recipient, e.beneficiary, e.denom
         ));
     }
@@ -918,6 +935,33 @@ pub fn market_events(tx: &TxOutcome, market: &str) -> Vec<String> {
         lines.push(format!(
             "claim of {} withdrawn: {}{} sent to {}",
             e.beneficiary, e.amount, e.denom, e.recipient
+        ));
+    }
+    for e in tx
+        .events::<IbcTransferSent>(Some(market))
+        .unwrap_or_default()
+    {
+        lines.push(format!(
+            "IBC transfer {} sent: {}{} to {} over {} (pending until acknowledged)",
+            e.transfer_id, e.amount, e.denom, e.receiver, e.channel
+        ));
+    }
+    for e in tx
+        .events::<IbcTransferDelivered>(Some(market))
+        .unwrap_or_default()
+    {
+        lines.push(format!(
+            "IBC transfer {} delivered: {}{} to {} over {}",
+            e.transfer_id, e.amount, e.denom, e.receiver, e.channel
+        ));
+    }
+    for e in tx
+        .events::<IbcTransferFailed>(Some(market))
+        .unwrap_or_default()
+    {
+        lines.push(format!(
+            "IBC transfer {} failed ({}): {}{} credited to {}",
+            e.transfer_id, e.reason, e.amount, e.denom, e.credited_to
         ));
     }
     for e in tx.events::<TaskCancelled>(Some(market)).unwrap_or_default() {
@@ -1018,6 +1062,7 @@ pub(crate) fn test_task(model: CompetitionModel) -> TaskInfo {
         commit_count: 0,
         settlement: None,
         auction: model.is_auction().then(AuctionState::default),
+        remote_client: None,
     }
 }
 
@@ -1035,6 +1080,7 @@ mod tests {
             commitment: HexBinary::from(vec![seq as u8; 32]),
             collateral: Uint128::new(100),
             payout: Addr::unchecked(provider),
+            payout_route: None,
             committed_height: height,
             reveal_deadline_height: 250,
             state,
@@ -1134,11 +1180,13 @@ mod tests {
                     provider: Addr::unchecked("wasm1a"),
                     paid_to: Addr::unchecked("wasm1a"),
                     amount: Uint128::new(495),
+                    route: None,
                 },
                 Share {
                     provider: Addr::unchecked("wasm1b"),
                     paid_to: Addr::unchecked("wasm1payout"),
                     amount: Uint128::new(495),
+                    route: None,
                 },
             ],
         });

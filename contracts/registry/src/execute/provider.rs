@@ -37,6 +37,7 @@ pub fn register(
         device: profile.device,
         prices: profile.prices,
         payout_addr: profile.payout_addr,
+        payout_route: profile.payout_route,
         status: ProviderStatus::Active,
         reputation,
         registered_height: env.block.height,
@@ -63,6 +64,7 @@ pub fn update(
     provider.device = profile.device;
     provider.prices = profile.prices;
     provider.payout_addr = profile.payout_addr;
+    provider.payout_route = profile.payout_route;
     PROVIDERS.save(deps.storage, &address, &provider)?;
     Ok(Response::new()
         .add_attribute("action", actions::UPDATE_PROVIDER)

@@ -143,6 +143,7 @@ pub fn profile() -> ProviderProfile {
         },
         prices: vec![Coin::new(100u128, "ugpu")],
         payout_addr: None,
+        payout_route: None,
     }
 }
 

@@ -7,7 +7,8 @@ use opengpu_types::market::{CommitmentState, CompetitionModel, TaskInfo, TaskSta
 use opengpu_types::TaskId;
 
 use super::consensus;
-use super::payment::pay_to;
+use super::payment::{pay_payee, Payee};
+use super::prune::close_task;
 use super::settle::{self, cheapest_offer, close_commitments, first_response_winner};
 use super::submit::ensure_open;
 use crate::state::{load_commitments, load_task, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG};
@@ -136,11 +137,25 @@ pub fn expire(
         }
     }
     let closing = close_commitments(deps.branch(), &env, &config, &task, &[])?;
-    task.status = TaskStatus::Expired;
+    close_task(
+        deps.storage,
+        &config,
+        &mut task,
+        TaskStatus::Expired,
+        env.block.height,
+    )?;
     save_task(deps.storage, &task)?;
+    let refund = pay_payee(
+        deps.storage,
+        &env,
+        &config,
+        Payee::Client(&task),
+        &task.denom,
+        task.budget,
+    )?;
     Ok(Response::new()
         .add_attribute("action", actions::EXPIRE)
-        .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
+        .add_submessages(refund)
         .add_submessages(closing.messages)
         .add_event(Event::from(TaskExpired {
             task_id,

@@ -3,7 +3,10 @@
 use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response};
 use opengpu_types::denom::validate_denom;
 use opengpu_types::events::actions;
-use opengpu_types::market::{InstantiateMsg, MarketConfig, MarketParams, MAX_FEE_BPS};
+use opengpu_types::ibc::IbcSettings;
+use opengpu_types::market::{
+    InstantiateMsg, MarketConfig, MarketParams, DEFAULT_RETENTION_BLOCKS, MAX_FEE_BPS,
+};
 
 use crate::state::{CONFIG, LAST_TASK_ID};
 use crate::ContractError;
@@ -13,6 +16,8 @@ pub const MAX_COMMITTERS_LIMIT: u32 = 30;
 /// Upper bound on the reveal and confirm windows (about 5.8 days of 5 s blocks): the owner
 /// cannot make new tasks hold collateral for longer.
 pub const MAX_WINDOW_BLOCKS: u64 = 100_000;
+/// Upper bound on `retention_blocks` (about 580 days of 5 s blocks).
+pub const MAX_RETENTION_BLOCKS: u64 = 10_000_000;
 /// Upper bound on `max_deadline_blocks` (about 58 days of 5 s blocks).
 pub const MAX_DEADLINE_BLOCKS_LIMIT: u64 = 1_000_000;
 
@@ -35,6 +40,8 @@ pub fn instantiate(
         fee_bps: msg.fee_bps,
         fee_collector,
         params: msg.params,
+        ibc: msg.ibc,
+        retention_blocks: msg.retention_blocks.unwrap_or(DEFAULT_RETENTION_BLOCKS),
     };
     validate_config(&config)?;
     opengpu_cw_utils::initialize_owner(deps.storage, owner.clone())?;
@@ -45,14 +52,29 @@ pub fn instantiate(
         .add_attribute("owner", owner))
 }
 
+/// What `UpdateConfig` changes; `None` keeps the current value.
+pub struct ConfigUpdate {
+    pub allowed_denoms: Option<Vec<String>>,
+    pub fee_bps: Option<u16>,
+    pub fee_collector: Option<String>,
+    pub params: Option<MarketParams>,
+    pub ibc: Option<IbcSettings>,
+    pub retention_blocks: Option<u64>,
+}
+
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    allowed_denoms: Option<Vec<String>>,
-    fee_bps: Option<u16>,
-    fee_collector: Option<String>,
-    params: Option<MarketParams>,
+    update: ConfigUpdate,
 ) -> Result<Response, ContractError> {
+    let ConfigUpdate {
+        allowed_denoms,
+        fee_bps,
+        fee_collector,
+        params,
+        ibc,
+        retention_blocks,
+    } = update;
     cw_utils::nonpayable(&info)?;
     opengpu_cw_utils::assert_owner(deps.storage, &info.sender)?;
     let mut config = CONFIG.load(deps.storage)?;
@@ -67,6 +89,12 @@ pub fn update_config(
     }
     if let Some(params) = params {
         config.params = params;
+    }
+    if let Some(ibc) = ibc {
+        config.ibc = ibc;
+    }
+    if let Some(blocks) = retention_blocks {
+        config.retention_blocks = blocks;
     }
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
@@ -92,6 +120,16 @@ fn validate_config(config: &MarketConfig) -> Result<(), ContractError> {
         if config.allowed_denoms[..i].contains(denom) {
             return Err(invalid(format!("denom {denom} is listed twice")));
         }
+    }
+    config
+        .ibc
+        .validate()
+        .map_err(|e| invalid(format!("ibc: {e}")))?;
+    if !(1..=MAX_RETENTION_BLOCKS).contains(&config.retention_blocks) {
+        return Err(invalid(format!(
+            "retention_blocks must be 1..={MAX_RETENTION_BLOCKS}, got {}",
+            config.retention_blocks
+        )));
     }
     if config.fee_bps > MAX_FEE_BPS {
         return Err(invalid(format!(

@@ -12,8 +12,9 @@ use opengpu_types::market::{
 };
 use opengpu_types::registry::{Outcome, RegistryContract};
 
-use super::forfeit::forfeit;
-use super::payment::pay_to;
+use super::forfeit::{forfeit, Beneficiary};
+use super::payment::{pay_payee, Payee};
+use super::prune::close_task;
 use super::settle::{close_commitments, settle};
 use crate::state::{load_commitments, load_outputs, save_task, COMMITMENTS};
 use crate::ContractError;
@@ -92,7 +93,7 @@ pub fn tally(
 /// A valid result outside the agreeing group: its collateral is split equally between each
 /// winner and the client (the client takes the remainder), and its reputation counts a slash.
 fn slash_outvoted(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: &Env,
     config: &MarketConfig,
     task: &TaskInfo,
@@ -107,16 +108,15 @@ fn slash_outvoted(
         .map(|&seq| Ok(COMMITMENTS.load(deps.storage, (task.id, seq))?.provider))
         .collect::<Result<Vec<Addr>, ContractError>>()?;
     let to_winners = each.checked_mul(Uint128::from(winners.len() as u128))?;
-    let mut shares: Vec<(&Addr, Uint128)> = winner_addrs.iter().map(|w| (w, each)).collect();
-    shares.push((&task.client, entry.collateral.checked_sub(to_winners)?));
-    let forfeiture = forfeit(
-        &deps.querier,
-        config,
-        &env.contract.address,
-        &entry.provider,
-        task.id,
-        &shares,
-    )?;
+    let mut shares: Vec<(Beneficiary, Uint128)> = winner_addrs
+        .iter()
+        .map(|w| (Beneficiary::Account(w), each))
+        .collect();
+    shares.push((
+        Beneficiary::Client,
+        entry.collateral.checked_sub(to_winners)?,
+    ));
+    let forfeiture = forfeit(deps.branch(), env, config, task, &entry.provider, &shares)?;
     entry.state = CommitmentState::Outvoted {};
     COMMITMENTS.save(deps.storage, (task.id, entry.seq), &entry)?;
     Ok(response.add_submessages(forfeiture.messages).add_message(
@@ -139,10 +139,24 @@ fn no_quorum(
     response: Response,
 ) -> Result<Response, ContractError> {
     let closing = close_commitments(deps.branch(), env, config, &task, &[])?;
-    task.status = TaskStatus::Expired;
+    close_task(
+        deps.storage,
+        config,
+        &mut task,
+        TaskStatus::Expired,
+        env.block.height,
+    )?;
     save_task(deps.storage, &task)?;
+    let refund = pay_payee(
+        deps.storage,
+        env,
+        config,
+        Payee::Client(&task),
+        &task.denom,
+        task.budget,
+    )?;
     Ok(response
-        .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
+        .add_submessages(refund)
         .add_submessages(closing.messages)
         .add_event(Event::from(ConsensusTallied {
             task_id: task.id,

@@ -1,15 +1,22 @@
 //! Slashing a committer's collateral. The vault sends slashed stake to the market, never to the
-//! beneficiaries directly, and the market pays it on with [`payment::pay_to`]: a beneficiary the
-//! bank refuses then gets a claim instead of failing the transaction that closes the task (a
-//! vault send would fail it whole).
+//! beneficiaries directly, and the market pays it on with [`payment::pay_payee`]: a beneficiary
+//! the bank refuses then gets a claim instead of failing the transaction that closes the task
+//! (a vault send would fail it whole), and a remote client is paid over IBC.
 
-use cosmwasm_std::{Addr, QuerierWrapper, SubMsg, Uint128};
-use opengpu_types::market::MarketConfig;
+use cosmwasm_std::{Addr, DepsMut, Env, SubMsg, Uint128};
+use opengpu_types::market::{MarketConfig, TaskInfo};
 use opengpu_types::vault::VaultContract;
-use opengpu_types::TaskId;
 
-use super::payment::pay_to;
+use super::payment::{pay_payee, pay_to, Payee};
 use crate::ContractError;
+
+/// Who gets a part of a forfeiture.
+pub enum Beneficiary<'a> {
+    /// The task's client (local, or remote over IBC).
+    Client,
+    /// A local account: a winner's share of an outvoted provider's collateral.
+    Account(&'a Addr),
+}
 
 /// What a forfeiture sends: the slash, then a payment per beneficiary, in that order.
 pub struct Forfeiture {
@@ -22,13 +29,14 @@ pub struct Forfeiture {
 /// slash takes at most the task's lock (so the market forwards exactly what arrives); should
 /// the lock hold less than asked, the last parts get less.
 pub fn forfeit(
-    querier: &QuerierWrapper,
+    deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
-    market: &Addr,
+    task: &TaskInfo,
     provider: &Addr,
-    task_id: TaskId,
-    parts: &[(&Addr, Uint128)],
+    parts: &[(Beneficiary, Uint128)],
 ) -> Result<Forfeiture, ContractError> {
+    let (querier, task_id, market) = (&deps.querier, task.id, &env.contract.address);
     let vault = VaultContract(config.vault_addr.clone());
     let asked = parts
         .iter()
@@ -46,7 +54,13 @@ pub fn forfeit(
     for (beneficiary, amount) in parts {
         let part = (*amount).min(left);
         left = left.checked_sub(part)?;
-        messages.extend(pay_to(beneficiary, &stake_denom, part)?);
+        messages.extend(match beneficiary {
+            Beneficiary::Client => {
+                let payee = Payee::Client(task);
+                pay_payee(deps.storage, env, config, payee, &stake_denom, part)?
+            }
+            Beneficiary::Account(account) => pay_to(account, &stake_denom, part)?,
+        });
     }
     Ok(Forfeiture { messages, taken })
 }

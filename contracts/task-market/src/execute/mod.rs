@@ -3,7 +3,9 @@
 pub mod auction;
 pub mod close;
 pub mod config;
+pub mod ibc;
 pub mod payment;
+pub mod prune;
 pub mod publish;
 pub mod submit;
 

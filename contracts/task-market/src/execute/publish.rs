@@ -1,36 +1,42 @@
 //! Publishing a task with its escrow, and cancelling it before anyone commits.
 
-use cosmwasm_std::{DepsMut, Env, Event, MessageInfo, Response, Uint128};
+use cosmwasm_std::{Addr, Coin, DepsMut, Env, Event, MessageInfo, Response, Uint128};
 use opengpu_types::auction::AuctionState;
 use opengpu_types::events::{actions, TaskCancelled, TaskPublished};
-use opengpu_types::kernel::{Kernel, Requirements};
-use opengpu_types::market::{CompetitionModel, TaskInfo, TaskStatus};
+use opengpu_types::ibc::{RemoteClient, TaskDraft};
+use opengpu_types::market::{TaskInfo, TaskStatus};
 use opengpu_types::publish::{PublishTerms, Publishable};
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::TaskId;
 
 use super::payment::pay_to;
+use super::prune::close_task;
 use crate::state::{load_task, save_kernel, save_task, CONFIG, LAST_TASK_ID, WORK_GROUP_SIZES};
 use crate::ContractError;
 
-/// What a client asks for in `PublishTask`.
-pub struct NewTask {
-    pub kernel: Kernel,
-    pub requirements: Requirements,
-    pub collateral: Uint128,
-    pub deadline_blocks: u64,
-    pub verification: VerificationPolicy,
-    pub model: CompetitionModel,
-}
-
+/// `PublishTask` from a local client: the attached coin is the budget.
 pub fn publish_task(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    new: NewTask,
+    draft: TaskDraft,
+) -> Result<Response, ContractError> {
+    let payment = cw_utils::one_coin(&info)?;
+    publish(deps, &env, info.sender, None, payment, draft)
+}
+
+/// Publishes `draft` for `client` with `payment` already held by the market: from a local
+/// `PublishTask`, or from a remote client's transfer (`client` is then the market itself and
+/// `remote` says where the client's payments go).
+pub fn publish(
+    deps: DepsMut,
+    env: &Env,
+    client: Addr,
+    remote: Option<RemoteClient>,
+    payment: Coin,
+    new: TaskDraft,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let payment = cw_utils::one_coin(&info)?;
     let Publishable {
         output_sizes,
         max_committers,
@@ -59,7 +65,7 @@ pub fn publish_task(
     let height = env.block.height;
     let task = TaskInfo {
         id,
-        client: info.sender,
+        client,
         model: new.model,
         requirements: new.requirements,
         verification: new.verification,
@@ -77,6 +83,7 @@ pub fn publish_task(
         commit_count: 0,
         settlement: None,
         auction: new.model.is_auction().then(AuctionState::default),
+        remote_client: remote,
     };
     save_task(deps.storage, &task)?;
     save_kernel(deps.storage, id, &new.kernel)?;
@@ -99,6 +106,7 @@ pub fn publish_task(
 
 pub fn cancel(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     task_id: TaskId,
 ) -> Result<Response, ContractError> {
@@ -115,7 +123,14 @@ pub fn cancel(
             status: task.status,
         });
     }
-    task.status = TaskStatus::Cancelled;
+    let config = CONFIG.load(deps.storage)?;
+    close_task(
+        deps.storage,
+        &config,
+        &mut task,
+        TaskStatus::Cancelled,
+        env.block.height,
+    )?;
     save_task(deps.storage, &task)?;
     Ok(Response::new()
         .add_attribute("action", actions::CANCEL)

@@ -10,8 +10,9 @@ use opengpu_types::market::{
 use opengpu_types::registry::{Outcome, RegistryContract};
 use opengpu_types::vault::VaultContract;
 
-use super::forfeit::forfeit;
-use super::payment::{pay, pay_to};
+use super::forfeit::{forfeit, Beneficiary};
+use super::payment::{ibc_route, pay_payee, pay_to, Payee};
+use super::prune::close_task;
 use crate::state::{load_commitments, save_task, COMMITMENTS};
 use crate::ContractError;
 
@@ -61,7 +62,7 @@ pub struct Closing {
 /// the race, through no fault), forfeits it to the client for committers whose window closed
 /// unrevealed, and records each committer's outcome. Rejected reveals were handled at reveal.
 pub fn close_commitments(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: &Env,
     config: &MarketConfig,
     task: &TaskInfo,
@@ -88,12 +89,12 @@ pub fn close_commitments(
             }
             CommitmentState::Committed {} if height > entry.reveal_deadline_height => {
                 let forfeiture = forfeit(
-                    &deps.querier,
+                    deps.branch(),
+                    env,
                     config,
-                    &env.contract.address,
+                    task,
                     &entry.provider,
-                    task.id,
-                    &[(&task.client, entry.collateral)],
+                    &[(Beneficiary::Client, entry.collateral)],
                 )?;
                 closing.messages.extend(forfeiture.messages);
                 closing.forfeited = closing.forfeited.checked_add(forfeiture.taken)?;
@@ -144,28 +145,50 @@ pub fn settle(
         .checked_div(Uint128::from(winners.len() as u128))
         .map_err(|_| ContractError::NoWinner { task_id: task.id })?;
     let mut shares = Vec::with_capacity(winners.len());
+    let mut routes = Vec::with_capacity(winners.len());
     for &seq in winners {
         let entry = COMMITMENTS.load(deps.storage, (task.id, seq))?;
+        let route = ibc_route(config, entry.payout_route.as_ref(), &task.denom).cloned();
         shares.push(Share {
+            // Over IBC a failed transfer becomes the provider's own claim.
+            paid_to: match route {
+                Some(_) => entry.provider.clone(),
+                None => entry.payout.clone(),
+            },
             provider: entry.provider,
-            paid_to: entry.payout,
             amount: each,
+            route: route.clone(),
         });
+        routes.push(entry.payout_route);
     }
     let paid = each.checked_mul(Uint128::from(shares.len() as u128))?;
     let refund = task.budget.checked_sub(fee)?.checked_sub(paid)?;
 
     let denom = &task.denom;
     let mut payments = vec![];
-    for share in &shares {
-        payments.extend(pay(&share.provider, &share.paid_to, denom, share.amount)?);
+    for (share, route) in shares.iter().zip(&routes) {
+        let payee = Payee::Provider {
+            task_id: task.id,
+            provider: &share.provider,
+            paid_to: &share.paid_to,
+            route: route.as_ref(),
+        };
+        payments.extend(pay_payee(
+            deps.storage,
+            env,
+            config,
+            payee,
+            denom,
+            share.amount,
+        )?);
     }
     payments.extend(pay_to(&config.fee_collector, denom, fee)?);
-    payments.extend(pay_to(&task.client, denom, refund)?);
+    let client = Payee::Client(&task);
+    payments.extend(pay_payee(deps.storage, env, config, client, denom, refund)?);
 
     let first = &shares[0];
     let (winner, paid_to) = (first.provider.clone(), first.paid_to.clone());
-    task.status = TaskStatus::Settled;
+    close_task(deps.storage, config, &mut task, TaskStatus::Settled, height)?;
     task.settlement = Some(Settlement {
         winner: winner.clone(),
         paid_to,

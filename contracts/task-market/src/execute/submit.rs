@@ -15,7 +15,7 @@ use opengpu_types::vault::VaultContract;
 use opengpu_types::verification::{Verdict, VerificationContract, VerificationPolicy};
 use opengpu_types::{freivalds, TaskId};
 
-use super::forfeit::forfeit;
+use super::forfeit::{forfeit, Beneficiary};
 use super::{auction, consensus, settle};
 use crate::state::{
     load_kernel, load_task, save_outputs, save_task, COMMITMENTS, COMMIT_SEQ, CONFIG,
@@ -69,6 +69,7 @@ pub fn commit(
         commitment,
         collateral: task.collateral,
         payout: registered.provider.payout().clone(),
+        payout_route: registered.provider.payout_route.clone(),
         committed_height: height,
         reveal_deadline_height: task.reveal_deadline_for(height),
         state: CommitmentState::Committed {},
@@ -93,7 +94,7 @@ pub fn commit(
 }
 
 pub fn reveal(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: Env,
     info: MessageInfo,
     task_id: TaskId,
@@ -190,12 +191,12 @@ pub fn reveal(
                 reason: reason.clone(),
             };
             let forfeiture = forfeit(
-                &deps.querier,
+                deps.branch(),
+                &env,
                 &config,
-                &env.contract.address,
+                &task,
                 &provider,
-                task_id,
-                &[(&task.client, entry.collateral)],
+                &[(Beneficiary::Client, entry.collateral)],
             )?;
             response = response
                 .add_attribute("rejected", reason)

@@ -28,6 +28,8 @@ fn update(
         fee_bps,
         fee_collector: None,
         params,
+        ibc: None,
+        retention_blocks: None,
     }
 }
 

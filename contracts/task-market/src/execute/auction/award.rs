@@ -1,17 +1,18 @@
 //! The award and the hand-over: what the heights decide, applied by the first auction message
 //! after a window ends. Every loop runs over one task's bids, at most `max_committers`.
 
-use cosmwasm_std::{Addr, DepsMut, Env, Event, QuerierWrapper, Response, Uint128};
+use cosmwasm_std::{Addr, DepsMut, Env, Event, Response, Uint128};
 use opengpu_types::auction::{self, award_order, Award, BidInfo, BidState};
 use opengpu_types::events::{AuctionAwarded, AuctionDefaulted, HeldCollateralPaid, TaskExpired};
 use opengpu_types::market::{
-    CommitmentState, CompetitionModel, MarketConfig, TaskInfo, TaskStatus,
+    CommitmentInfo, CommitmentState, CompetitionModel, MarketConfig, TaskInfo, TaskStatus,
 };
 use opengpu_types::registry::{Outcome, RegistryContract};
 use opengpu_types::vault::VaultContract;
 
-use super::super::forfeit::forfeit;
-use super::super::payment::{pay, pay_to};
+use super::super::forfeit::{forfeit, Beneficiary};
+use super::super::payment::{pay_payee, Payee};
+use super::super::prune::close_task;
 use super::{auction_state, current_award, state_handovers};
 use crate::state::{load_bids, save_task, BIDS, COMMITMENTS, COMMIT_SEQ};
 use crate::ContractError;
@@ -67,12 +68,12 @@ fn award(
     for bid in bids.iter_mut() {
         if matches!(bid.state, BidState::Sealed {}) {
             let forfeiture = forfeit(
-                &deps.querier,
+                deps.branch(),
+                env,
                 config,
-                &env.contract.address,
+                &task,
                 &bid.provider,
-                task.id,
-                &[(&task.client, bid.collateral)],
+                &[(Beneficiary::Client, bid.collateral)],
             )?;
             forfeited = forfeited.checked_add(forfeiture.taken)?;
             response = response
@@ -87,7 +88,7 @@ fn award(
 
     let line = award_order(&bids);
     let Some(&(winner_seq, _)) = line.first() else {
-        return close_unawarded(deps, config, task, response);
+        return close_unawarded(deps, env, config, task, response);
     };
     for &(seq, _) in line.iter().skip(1) {
         let bid = &bids[seq as usize];
@@ -191,7 +192,7 @@ pub(super) fn hand_over(
     state.award = None;
 
     let Some(index) = next else {
-        return close_unawarded(deps, config, task, response);
+        return close_unawarded(deps, env, config, task, response);
     };
     let (award, event) = award_to(&task, &bids[line[index].0 as usize], &line, index, env)?;
     let winner = award.provider.clone();
@@ -271,27 +272,34 @@ fn save_award(deps: DepsMut, task: &mut TaskInfo, award: Award) -> Result<(), Co
 /// Nobody to award: the client gets the whole budget back, plus the collateral held from
 /// winners that failed (unopened bids' went to it at the award), and the task expires.
 fn close_unawarded(
-    deps: DepsMut,
+    mut deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     mut task: TaskInfo,
     mut response: Response,
 ) -> Result<Response, ContractError> {
-    let client = task.client.clone();
-    let held = pay_held(
-        &deps.querier,
-        config,
-        &mut task,
-        &client,
-        &client,
-        &mut response,
-    )?;
+    let held = pay_held(deps.branch(), env, config, &mut task, None, &mut response)?;
     let state = auction_state(&mut task);
     state.forfeited = state.forfeited.checked_add(held)?;
     let forfeited = state.forfeited;
-    task.status = TaskStatus::Expired;
+    close_task(
+        deps.storage,
+        config,
+        &mut task,
+        TaskStatus::Expired,
+        env.block.height,
+    )?;
     save_task(deps.storage, &task)?;
+    let refund = pay_payee(
+        deps.storage,
+        env,
+        config,
+        Payee::Client(&task),
+        &task.denom,
+        task.budget,
+    )?;
     Ok(response
-        .add_submessages(pay_to(&task.client, &task.denom, task.budget)?)
+        .add_submessages(refund)
         .add_event(Event::from(TaskExpired {
             task_id: task.id,
             refund: task.budget,
@@ -299,15 +307,15 @@ fn close_unawarded(
         })))
 }
 
-/// Pays the collateral held from failed winners (stake denom) to `payee` at `paid_to` (the
-/// provider who delivered, at its payout address fixed at commit; or the client), and clears
-/// it; returns the amount. A refused send becomes `payee`'s claim.
+/// Pays the collateral held from failed winners (stake denom) to the provider who delivered
+/// (`winner`, paid as its winnings are) or, when nobody did, to the client, and clears it;
+/// returns the amount. A failed payment becomes the payee's claim.
 pub(super) fn pay_held(
-    querier: &QuerierWrapper,
+    deps: DepsMut,
+    env: &Env,
     config: &MarketConfig,
     task: &mut TaskInfo,
-    payee: &Addr,
-    paid_to: &Addr,
+    winner: Option<&CommitmentInfo>,
     response: &mut Response,
 ) -> Result<Uint128, ContractError> {
     let state = auction_state(task);
@@ -316,13 +324,26 @@ pub(super) fn pay_held(
         return Ok(held);
     }
     let stake_denom = VaultContract(config.vault_addr.clone())
-        .config(querier)?
+        .config(&deps.querier)?
         .stake_denom;
+    let (payee, beneficiary) = match winner {
+        Some(entry) => (
+            Payee::Provider {
+                task_id: task.id,
+                provider: &entry.provider,
+                paid_to: &entry.payout,
+                route: entry.payout_route.as_ref(),
+            },
+            entry.provider.to_string(),
+        ),
+        None => (Payee::Client(task), task.client.to_string()),
+    };
+    let payment = pay_payee(deps.storage, env, config, payee, &stake_denom, held)?;
     *response = std::mem::take(response)
-        .add_submessages(pay(payee, paid_to, &stake_denom, held)?)
+        .add_submessages(payment)
         .add_event(Event::from(HeldCollateralPaid {
             task_id: task.id,
-            beneficiary: payee.to_string(),
+            beneficiary,
             amount: held,
         }));
     Ok(held)

@@ -231,10 +231,13 @@ pub fn commit_result(
             provider: provider.into_string(),
         });
     }
-    let payout = RegistryContract(config.registry_addr.clone())
+    let (payout, payout_route) = RegistryContract(config.registry_addr.clone())
         .provider(&deps.querier, &provider)
-        .map(|registered| registered.provider.payout().clone())
-        .unwrap_or_else(|_| provider.clone());
+        .map(|registered| {
+            let provider = registered.provider;
+            (provider.payout().clone(), provider.payout_route)
+        })
+        .unwrap_or_else(|_| (provider.clone(), None));
     let seq = task.commit_count;
     let entry = CommitmentInfo {
         task_id,
@@ -243,6 +246,7 @@ pub fn commit_result(
         commitment,
         collateral: task.collateral,
         payout,
+        payout_route,
         committed_height: height,
         reveal_deadline_height: award.execute_deadline,
         state: CommitmentState::Committed {},
@@ -315,11 +319,11 @@ pub fn deliver(
             let mut task = task;
             let mut response = response;
             pay_held(
-                &deps.querier,
+                deps.branch(),
+                env,
                 config,
                 &mut task,
-                &entry.provider,
-                &entry.payout,
+                Some(&entry),
                 &mut response,
             )?;
             return settle(deps, env, config, task, &[entry.seq], award.price, response);
