@@ -3,7 +3,8 @@
 # one-node wasmd chain on loopback, deploys the contracts, registers and bonds a provider, runs
 # opengpu-provider, publishes an SGEMM task with the `opengpu` CLI, watches it settle, checks
 # the result against a CPU reference, shows winner, price and balances, and stops what it
-# started (also on failure or Ctrl-C).
+# started (also on failure or Ctrl-C). `opengpu` and `opengpu-provider` are optimized builds
+# (`--profile native`, target/native/).
 #
 # Env: DEMO_SIZE (SGEMM n, default 256), DEMO_BASE_PORT (default 26757), KEEP=1 keeps
 #      .cache/demo/ (chain data, provider log) afterwards.

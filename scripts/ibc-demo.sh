@@ -40,9 +40,9 @@ VOUCHER="$(jq -r .home_token_on_market "$IBC_FILE")"
 DEPLOYMENT="${LOCALNET_ADDRESSES:-$ROOT/localnet/addresses/$MARKET_ID.json}"
 [ -f "$DEPLOYMENT" ] || die "no deployment $DEPLOYMENT: run \`just ibc\` (it deploys) first"
 
-cargo build -q -p opengpu-cli -p opengpu-provider
-OPENGPU="$ROOT/target/debug/opengpu"
-PROVIDER="$ROOT/target/debug/opengpu-provider"
+cargo build -q --profile native -p opengpu-cli -p opengpu-provider
+OPENGPU="$ROOT/target/native/opengpu"
+PROVIDER="$ROOT/target/native/opengpu-provider"
 og() { "$OPENGPU" --home "$OPENGPU_HOME" --keyring-backend test --deployment "$DEPLOYMENT" \
   --ibc-file "$IBC_FILE" "$@"; }
 # amount SIDE WHO DENOM: one bank balance (0 when none)

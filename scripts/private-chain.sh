@@ -5,12 +5,14 @@
 # After `private_chain_start NAME BASE_PORT`: $PRIVATE_DIR, $OPENGPU_HOME, $DEPLOYMENT are set.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-OPENGPU="$ROOT/target/debug/opengpu"
-PROVIDER="$ROOT/target/debug/opengpu-provider"
+# What users run: optimized native builds (the `native` profile in Cargo.toml).
+OPENGPU="$ROOT/target/native/opengpu"
+PROVIDER="$ROOT/target/native/opengpu-provider"
 PRIVATE_DIR=""
 provider_pid=""
 
-# Builds what is missing: tools and PoCL, wasmd, the contract wasm, the given cargo packages.
+# Builds what is missing: tools and PoCL, wasmd, the contract wasm, the given cargo packages
+# (optimized: `--profile native`).
 build_everything() {
   "$ROOT/scripts/install-tools.sh"
   "$ROOT/localnet/build-wasmd.sh"
@@ -20,7 +22,7 @@ build_everything() {
   done
   local packages=()
   for p in "$@"; do packages+=(-p "$p"); done
-  (cd "$ROOT" && cargo build -q "${packages[@]}")
+  (cd "$ROOT" && cargo build -q --profile native "${packages[@]}")
 }
 
 private_chain_start() {

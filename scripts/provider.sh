@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `just provider NAME`: runs opengpu-provider in the foreground as localnet account NAME.
 # Writes a default config under .cache/provider/NAME/ (test keyring, the localnet's deployment),
-# registers and bonds the account when needed, then runs until Ctrl-C.
+# registers and bonds the account when needed, then runs until Ctrl-C. The daemon is an
+# optimized build (`--profile native`: target/native/opengpu-provider): a debug build is several
+# times slower to verify and hash results, which a First Response race feels.
 #
 # Env: OPENGPU_HOME (keyring, default ~/.opengpu, where `just localnet` puts the accounts),
 #      LOCALNET_CHAIN_ID (default opengpu-local), PROVIDER_METRICS_PORT (default 9464, plus N
@@ -20,8 +22,8 @@ PORT="${PROVIDER_METRICS_PORT:-$((9464 + offset))}"
 [ -f "$KEYS/keyring-test/$NAME.json" ] || { echo "no test key $NAME in $KEYS/keyring-test (accounts: ls $KEYS/keyring-test)" >&2; exit 1; }
 
 cd "$ROOT"
-cargo build -q -p opengpu-provider
-BIN="$ROOT/target/debug/opengpu-provider"
+cargo build -q --profile native -p opengpu-provider
+BIN="$ROOT/target/native/opengpu-provider"
 mkdir -p "$DIR"
 # shellcheck disable=SC2086  # PROVIDER_FLAGS is a list of flags
 "$BIN" init "$DIR/provider.toml" --force --key "$NAME" --keyring-backend test \

@@ -1,8 +1,9 @@
-//! Gas of a First Response lifecycle (1 KiB kernel, 4 KiB output) and of a bank transfer,
-//! each message in its own transaction, as `gas_used` in the block.
+//! Gas of a First Response lifecycle (1 KiB kernel, 4 KiB output), of the other models'
+//! messages (gas_models) and of the cw20-base and bank yardsticks (anchor), each message in its
+//! own transaction, as `gas_used` in the block.
 
-use cosmrs::bank::MsgSend;
-use cosmrs::tx::Msg;
+use std::path::Path;
+
 use cosmwasm_std::{Binary, Coin, Uint128};
 use opengpu_client::reveal::RevealPlan;
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
@@ -33,10 +34,18 @@ fn kernel() -> Kernel {
     }
 }
 
-pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow::Result<()> {
+pub async fn run(
+    args: &ChainArgs,
+    provider_name: &str,
+    second: &str,
+    cw20_wasm: &Path,
+    plots: Option<&Path>,
+) -> anyhow::Result<()> {
     let chain = Chain::connect(args)?;
     let mut client = chain.signer("client")?;
     let mut provider = chain.signer(provider_name)?;
+    let anchors =
+        crate::anchor::measure(&chain, cw20_wasm, &mut client, &provider.address()).await?;
     let market = chain.contracts.task_market.clone();
     let mut rows: Vec<(String, u64, u64)> = Vec::new();
 
@@ -93,25 +102,6 @@ pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow:
         tx.gas_wanted,
     ));
 
-    let cosmrs_err = |e: cosmrs::ErrorReport| anyhow::anyhow!("{e}");
-    let send = MsgSend {
-        from_address: client.address().parse().map_err(cosmrs_err)?,
-        to_address: provider.address().parse().map_err(cosmrs_err)?,
-        amount: vec![cosmrs::Coin {
-            denom: "uatom".parse().map_err(cosmrs_err)?,
-            amount: 1_000,
-        }],
-    };
-    let any = send
-        .to_any()
-        .map_err(|e| anyhow::anyhow!("encoding MsgSend: {e}"))?;
-    let tx = client.send(&chain.client, vec![any], "").await?;
-    rows.push((
-        "bank MsgSend (1000uatom, for comparison)".into(),
-        tx.gas_used,
-        tx.gas_wanted,
-    ));
-
     println!("## Gas per message (First Response lifecycle)\n");
     println!(
         "Task {} on `{}`; each message in its own transaction, gas from the block \
@@ -129,7 +119,7 @@ pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow:
     println!("| **whole lifecycle (3 transactions)** | **{lifecycle}** | |");
     println!();
 
-    let rows = crate::gas_models::run(&chain, [provider_name, second]).await?;
+    let models = crate::gas_models::run(&chain, [provider_name, second]).await?;
     println!("## Gas per message (Freivalds, sealed offers, Consensus)\n");
     println!(
         "Same chain; task-market messages, each in its own transaction. The SGEMM is the largest \
@@ -137,9 +127,16 @@ pub async fn run(args: &ChainArgs, provider_name: &str, second: &str) -> anyhow:
     );
     println!("| message | gas used | gas wanted |");
     println!("|---|---:|---:|");
-    for (name, used, wanted) in &rows {
+    for (name, used, wanted) in &models {
         println!("| {name} | {used} | {wanted} |");
     }
     println!();
+
+    rows.extend(models);
+    crate::anchor::print(&anchors, &rows);
+    if let Some(dir) = plots {
+        let bars: Vec<(String, u64)> = rows.iter().map(|r| (r.0.clone(), r.1)).collect();
+        crate::plot::gas(&dir.join("gas.svg"), &bars, anchors.transfer)?;
+    }
     Ok(())
 }

@@ -34,6 +34,7 @@ pub async fn run(
     tasks: usize,
     auction_tasks: usize,
     provider_log: &Path,
+    plots: Option<&Path>,
 ) -> anyhow::Result<()> {
     let chain = Chain::connect(args)?;
     let samples = measure(&chain, CompetitionModel::FirstResponse, tasks, 100).await?;
@@ -106,6 +107,13 @@ pub async fn run(
         us(&ours, 95.0)
     );
     println!();
+    if let Some(dir) = plots {
+        let panels = [
+            ("First Response", millis.as_slice()),
+            ("Auction", auction_millis.as_slice()),
+        ];
+        crate::plot::latency(&dir.join("latency.svg"), &panels)?;
+    }
     Ok(())
 }
 

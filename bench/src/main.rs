@@ -1,10 +1,12 @@
 //! `opengpu-bench`: the measurements behind `just bench` (scripts/bench.sh). Each subcommand
 //! prints one Markdown section; the script assembles them into BENCHMARKS.md.
 
+mod anchor;
 mod chain;
 mod gas;
 mod gas_models;
 mod latency;
+mod plot;
 mod sgemm;
 mod stats;
 
@@ -34,10 +36,17 @@ pub struct ChainArgs {
     pub keys: PathBuf,
 }
 
+#[derive(clap::Args, Clone, Debug)]
+pub struct PlotArgs {
+    /// Also write the section's figure (SVG) into this directory
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Gas of each message of a First Response lifecycle, of Freivalds, sealed offers and
-    /// Consensus, and of a bank transfer
+    /// Gas of each message of a First Response lifecycle, of Freivalds, sealed offers,
+    /// Consensus and auctions, against a cw20-base transfer and a bank transfer
     Gas {
         #[command(flatten)]
         chain: ChainArgs,
@@ -47,6 +56,11 @@ enum Command {
         /// A second provider account (bonded and registered), for the Consensus replicas
         #[arg(long, default_value = "provider-3")]
         second_provider: String,
+        /// cw20-base contract (optimized wasm) to store and measure as the yardstick
+        #[arg(long)]
+        cw20_wasm: PathBuf,
+        #[command(flatten)]
+        plots: PlotArgs,
     },
     /// Publish -> settled latency over sequential tasks served by a running daemon
     Latency {
@@ -60,6 +74,8 @@ enum Command {
         /// The daemon's JSON log (`opengpu-provider --output json run`), for its overhead
         #[arg(long)]
         provider_log: PathBuf,
+        #[command(flatten)]
+        plots: PlotArgs,
     },
     /// SGEMM GFLOP/s: the shipped OpenCL kernel vs the matrixmultiply crate
     Sgemm {
@@ -67,6 +83,8 @@ enum Command {
         sizes: Vec<u32>,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        #[command(flatten)]
+        plots: PlotArgs,
     },
     /// Internal: the OpenCL worker process of the SGEMM benchmark
     #[command(hide = true)]
@@ -99,14 +117,25 @@ fn main() -> ExitCode {
                 chain,
                 provider,
                 second_provider,
-            } => gas::run(&chain, &provider, &second_provider).await,
+                cw20_wasm,
+                plots,
+            } => {
+                let plots = plots.plots.as_deref();
+                gas::run(&chain, &provider, &second_provider, &cw20_wasm, plots).await
+            }
             Command::Latency {
                 chain,
                 tasks,
                 auction_tasks,
                 provider_log,
-            } => latency::run(&chain, tasks, auction_tasks, &provider_log).await,
-            Command::Sgemm { sizes, runs } => sgemm::run(&sizes, runs),
+                plots,
+            } => {
+                let plots = plots.plots.as_deref();
+                latency::run(&chain, tasks, auction_tasks, &provider_log, plots).await
+            }
+            Command::Sgemm { sizes, runs, plots } => {
+                sgemm::run(&sizes, runs, plots.plots.as_deref())
+            }
             Command::Worker { .. } => Ok(()), // returned above
         }
     })

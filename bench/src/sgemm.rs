@@ -2,13 +2,14 @@
 //! CPU-only machines) through the provider's own executor, against the `matrixmultiply`
 //! crate on the CPU, on the same inputs.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use opengpu_examples::{Example, ExampleTask};
 use opengpu_provider::executor::opencl::{OpenClBackend, OpenClConfig};
 use opengpu_provider::executor::{Backend, DeviceSelector, ExecLimits};
 
-pub fn run(sizes: &[u32], runs: usize) -> anyhow::Result<()> {
+pub fn run(sizes: &[u32], runs: usize, plots: Option<&Path>) -> anyhow::Result<()> {
     anyhow::ensure!(runs > 0, "--runs must be at least 1");
     let backend = OpenClBackend::start(OpenClConfig {
         worker_exe: std::env::current_exe()?,
@@ -111,7 +112,7 @@ pub fn run(sizes: &[u32], runs: usize) -> anyhow::Result<()> {
          matrixmultiply GFLOP/s | matrixmultiply time | kernel / matrixmultiply |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
-    for (n, kernel, kernel_time, whole, cpu, cpu_time) in rows {
+    for &(n, kernel, kernel_time, whole, cpu, cpu_time) in &rows {
         println!(
             "| {n} | {kernel:.2} | {:.1} ms | {whole:.2} | {cpu:.2} | {:.1} ms | {:.2} |",
             kernel_time.as_secs_f64() * 1e3,
@@ -120,6 +121,14 @@ pub fn run(sizes: &[u32], runs: usize) -> anyhow::Result<()> {
         );
     }
     println!();
+    if let Some(dir) = plots {
+        let series = [
+            ("OpenCL kernel", rows.iter().map(|r| r.1).collect()),
+            ("OpenCL whole run", rows.iter().map(|r| r.3).collect()),
+            ("matrixmultiply (CPU)", rows.iter().map(|r| r.4).collect()),
+        ];
+        crate::plot::sgemm(&dir.join("sgemm.svg"), sizes, &series)?;
+    }
     Ok(())
 }
 

@@ -70,6 +70,11 @@ impl<'a> Opengpu<'a> {
         self.market(&market::QueryMsg::Task { task_id }).await
     }
 
+    /// The task without its kernel: what to read when the kernel is not needed.
+    pub async fn task_info(&self, task_id: TaskId) -> Result<TaskInfo> {
+        self.market(&market::QueryMsg::TaskInfo { task_id }).await
+    }
+
     /// Tasks by id after `start_after`, up to `limit` (fetching as many pages as needed).
     pub async fn tasks(
         &self,

@@ -10,7 +10,7 @@ use cosmrs::tendermint::Hash;
 use cosmwasm_std::Uint128;
 use opengpu_client::{ChainClient, ContractAddrs, Opengpu, TxOutcome};
 use opengpu_types::auction::BidInfo;
-use opengpu_types::market::{CommitmentInfo, ExecuteMsg, TaskResponse};
+use opengpu_types::market::{CommitmentInfo, ExecuteMsg, TaskInfo, TaskResponse};
 use opengpu_types::TaskId;
 
 use crate::signer::{SignerHandle, SubmitError};
@@ -31,7 +31,10 @@ pub trait Chain: Send + Sync {
         height: u64,
         timeout: Duration,
     ) -> opengpu_client::Result<u64>;
+    /// The task with its kernel (up to about a megabyte): for the run only.
     async fn task(&self, task_id: TaskId) -> opengpu_client::Result<TaskResponse>;
+    /// The task without its kernel: every look that does not run it.
+    async fn task_info(&self, task_id: TaskId) -> opengpu_client::Result<TaskInfo>;
     async fn commitments(&self, task_id: TaskId) -> opengpu_client::Result<Vec<CommitmentInfo>>;
     async fn bids(&self, task_id: TaskId) -> opengpu_client::Result<Vec<BidInfo>>;
     /// This provider's bonded stake not locked as collateral.
@@ -111,6 +114,10 @@ impl Chain for LiveChain {
 
     async fn task(&self, task_id: TaskId) -> opengpu_client::Result<TaskResponse> {
         self.query().task(task_id).await
+    }
+
+    async fn task_info(&self, task_id: TaskId) -> opengpu_client::Result<TaskInfo> {
+        self.query().task_info(task_id).await
     }
 
     async fn commitments(&self, task_id: TaskId) -> opengpu_client::Result<Vec<CommitmentInfo>> {

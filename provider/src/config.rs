@@ -100,6 +100,11 @@ pub struct PolicySection {
     /// Auction bids (`[policy.auction]`).
     #[serde(default)]
     pub auction: AuctionSection,
+    /// Task ids the daemon remembers as seen, and as done with (each): beyond this many, the
+    /// least recently reported is forgotten, so memory stays bounded on a long-lived market.
+    /// A forgotten task is read from the chain again only if it is reported again.
+    #[serde(default = "default_remembered_tasks")]
+    pub remembered_tasks: usize,
 }
 
 /// How the provider bids in sealed-bid auctions.
@@ -153,6 +158,11 @@ pub struct ExecutorSection {
     pub memory_limit_mib: u64,
     /// Reveal plans (outputs and salt of each commit) survive restarts here.
     pub state_dir: PathBuf,
+    /// PoCL's cache of compiled kernels (`POCL_CACHE_DIR`, under the state directory) is kept
+    /// under this size, in MiB: the least recently modified programs are deleted at startup
+    /// and after each build.
+    #[serde(default = "default_kernel_cache_mib")]
+    pub kernel_cache_mib: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -255,6 +265,12 @@ impl Config {
         if self.policy.models.is_empty() {
             return Err("policy.models is empty: the provider would take nothing".into());
         }
+        if self.policy.remembered_tasks < MIN_REMEMBERED_TASKS {
+            return Err(format!(
+                "policy.remembered_tasks must be at least {MIN_REMEMBERED_TASKS}: a task \
+                 forgotten too soon is read from the chain again"
+            ));
+        }
         if self.policy.max_concurrent_tasks == 0 {
             return Err("policy.max_concurrent_tasks must be at least 1".into());
         }
@@ -292,6 +308,15 @@ pub fn websocket_url(rpc: &str) -> String {
     format!("{base}/websocket")
 }
 
+/// The fewest task ids [`PolicySection::remembered_tasks`] may keep.
+pub const MIN_REMEMBERED_TASKS: usize = 100;
+
+fn default_remembered_tasks() -> usize {
+    10_000
+}
+fn default_kernel_cache_mib() -> u64 {
+    512
+}
 fn default_gas_adjustment() -> f64 {
     opengpu_client::config::DEFAULT_GAS_ADJUSTMENT
 }
@@ -356,6 +381,30 @@ mod tests {
         }));
         assert!(!config.policy.accept_unverified);
         assert_eq!(config.policy.price_floor["ustake"], Uint128::new(1000));
+        assert_eq!(config.policy.remembered_tasks, 10_000);
+        assert_eq!(config.executor.kernel_cache_mib, 512);
+    }
+
+    #[test]
+    fn the_kernel_cache_size_and_the_remembered_tasks_default_and_are_read() {
+        let text = EXAMPLE.replace("kernel_cache_mib = 512\n", "");
+        let (_dir, path) = write(&text);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.executor.kernel_cache_mib, 512, "the default");
+        assert_eq!(config.policy.remembered_tasks, 10_000, "the default");
+
+        let text = EXAMPLE
+            .replace("kernel_cache_mib = 512", "kernel_cache_mib = 64")
+            .replace("# remembered_tasks = 10000", "remembered_tasks = 500");
+        let (_dir, path) = write(&text);
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.executor.kernel_cache_mib, 64);
+        assert_eq!(config.policy.remembered_tasks, 500);
+
+        let text = EXAMPLE.replace("# remembered_tasks = 10000", "remembered_tasks = 10");
+        let (_dir, path) = write(&text);
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("remembered_tasks"), "{err}");
     }
 
     #[test]

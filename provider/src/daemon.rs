@@ -2,7 +2,7 @@
 //! only owner of the bookkeeping (which tasks are in flight, which are done), so no lock is
 //! needed and no task is handled twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +29,71 @@ pub struct Daemon {
     pub rules: Rules,
     /// After a stop signal, how long in-flight reveals get to finish.
     pub shutdown_grace: Duration,
+    /// Task ids remembered as seen, and as finished ([`Recent`]'s capacity, each).
+    pub remembered_tasks: usize,
+}
+
+/// Task ids remembered up to a capacity, the one least recently inserted or looked up
+/// forgotten first: the daemon's memory stays bounded however long it runs. A task reported
+/// again (a catch-up lists every open task) is looked up, and so stays remembered while it is
+/// open; one forgotten is only read again from the chain if reported again.
+pub(crate) struct Recent {
+    capacity: usize,
+    /// Each id with the tick of its last use.
+    ticks: HashMap<TaskId, u64>,
+    /// The same, by tick: the first is the least recently used.
+    by_tick: BTreeMap<u64, TaskId>,
+    tick: u64,
+}
+
+impl Recent {
+    pub fn new(capacity: usize) -> Recent {
+        Recent {
+            capacity: capacity.max(1),
+            ticks: HashMap::new(),
+            by_tick: BTreeMap::new(),
+            tick: 0,
+        }
+    }
+
+    /// Remembers `task_id` (as just used); `true` when it was not remembered.
+    pub fn insert(&mut self, task_id: TaskId) -> bool {
+        let new = !self.touch(task_id);
+        if new {
+            self.tick += 1;
+            self.ticks.insert(task_id, self.tick);
+            self.by_tick.insert(self.tick, task_id);
+            while self.ticks.len() > self.capacity {
+                let Some((_, oldest)) = self.by_tick.pop_first() else {
+                    break;
+                };
+                self.ticks.remove(&oldest);
+            }
+        }
+        new
+    }
+
+    /// Whether `task_id` is remembered; if so, it counts as just used.
+    pub fn touch(&mut self, task_id: TaskId) -> bool {
+        let Some(tick) = self.ticks.get_mut(&task_id) else {
+            return false;
+        };
+        self.by_tick.remove(tick);
+        self.tick += 1;
+        *tick = self.tick;
+        self.by_tick.insert(self.tick, task_id);
+        true
+    }
+
+    pub fn remove(&mut self, task_id: TaskId) {
+        if let Some(tick) = self.ticks.remove(&task_id) {
+            self.by_tick.remove(&tick);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ticks.len()
+    }
 }
 
 struct Active {
@@ -39,10 +104,10 @@ struct Active {
 
 struct State {
     active: HashMap<TaskId, Active>,
-    /// Tasks this daemon finished with (or saw end); never taken again.
-    finished: HashSet<TaskId>,
+    /// Tasks this daemon finished with (or saw end); not taken again while remembered.
+    finished: Recent,
     /// Tasks counted as seen.
-    seen: HashSet<TaskId>,
+    seen: Recent,
     jobs: JoinSet<(TaskId, Outcome)>,
     jobs_shutdown: CancellationToken,
 }
@@ -70,8 +135,8 @@ impl Daemon {
     ) -> anyhow::Result<()> {
         let mut state = State {
             active: HashMap::new(),
-            finished: HashSet::new(),
-            seen: HashSet::new(),
+            finished: Recent::new(self.remembered_tasks),
+            seen: Recent::new(self.remembered_tasks),
             jobs: JoinSet::new(),
             jobs_shutdown: CancellationToken::new(),
         };
@@ -164,9 +229,14 @@ impl Daemon {
                     // Awarded (a hand-over) on a task no job follows any more (one that
                     // failed, say): look again, so the award is executed rather than slashed.
                     tracing::info!(task_id, "awarded a task no job follows: taking it up");
-                    state.finished.remove(&task_id);
+                    state.finished.remove(task_id);
                     self.available(state, task_id, Via::Websocket, received_at)
                         .await;
+                }
+            }
+            SourceEvent::Moved { task_id } => {
+                if let Some(active) = state.active.get(&task_id) {
+                    active.nudge.notify_one();
                 }
             }
             SourceEvent::Block(height) => {
@@ -185,14 +255,20 @@ impl Daemon {
                 }
             }
             SourceEvent::CaughtUp { open_tasks } => {
-                tracing::info!(open_tasks, in_flight = state.active.len(), "caught up");
+                tracing::info!(
+                    open_tasks,
+                    in_flight = state.active.len(),
+                    remembered_seen = state.seen.len(),
+                    remembered_finished = state.finished.len(),
+                    "caught up"
+                );
             }
         }
     }
 
     /// A task that may take commits (or bids): considered unless in flight or finished.
     async fn available(&self, state: &mut State, task_id: TaskId, via: Via, received_at: Instant) {
-        if state.active.contains_key(&task_id) || state.finished.contains(&task_id) {
+        if state.active.contains_key(&task_id) || state.finished.touch(task_id) {
             return;
         }
         let first_look = state.seen.insert(task_id);
@@ -408,6 +484,7 @@ mod tests {
                 bid_prices: BTreeMap::new(),
             },
             shutdown_grace: Duration::from_secs(1),
+            remembered_tasks: 1000,
         };
         let (events, inbox) = mpsc::channel(16);
         let shutdown = CancellationToken::new();
@@ -448,6 +525,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_task_sets_forget_the_least_recently_used_id_beyond_their_capacity() {
+        let mut recent = Recent::new(3);
+        assert!(recent.insert(1));
+        assert!(recent.insert(2));
+        assert!(recent.insert(3));
+        assert!(!recent.insert(1), "already remembered");
+        // 2 is now the least recently used: a fourth id pushes it out.
+        assert!(recent.insert(4));
+        assert_eq!(recent.len(), 3);
+        assert!(!recent.touch(2));
+        assert!(recent.touch(3));
+        // 1 is now the oldest; a lookup keeps 1 (a task reported again) and drops 4.
+        assert!(recent.touch(1));
+        assert!(recent.insert(5));
+        assert!(recent.touch(1) && recent.touch(3) && recent.touch(5));
+        assert!(!recent.touch(4));
+        recent.remove(3);
+        assert!(!recent.touch(3));
+        assert_eq!(recent.len(), 2);
+        // However many ids go through it, it holds at most its capacity.
+        for id in 100..10_000 {
+            recent.insert(id);
+        }
+        assert_eq!(recent.len(), 3);
+        assert_eq!(recent.by_tick.len(), 3);
+        assert!(recent.touch(9_999) && !recent.touch(100));
+    }
+
     fn is_commit(msg: &ExecuteMsg) -> bool {
         matches!(msg, ExecuteMsg::Commit { .. })
     }
@@ -462,10 +568,67 @@ mod tests {
         assert_eq!(shared.metrics.tasks_seen.get(), 1);
         assert_eq!(shared.metrics.tasks_taken.get(), 1);
         assert_eq!(world.chain.sent(), ["commit", "reveal"]);
+        // The kernel is read once, to decide and run; every other look goes without it.
+        assert_eq!(world.chain.with(|m| m.kernel_reads), 1);
         let settlement = world.chain.with(|m| m.task(1).settlement.clone());
         assert_eq!(settlement.expect("settled").winner.as_str(), ME);
         assert!(no_plan(&shared));
         assert_eq!(shared.reservations.total(), Uint128::zero());
+    }
+
+    #[tokio::test]
+    async fn the_end_of_a_task_reaches_the_job_awaiting_its_settlement_as_an_event() {
+        let world = World::new();
+        let chain = &world.chain;
+        // Revealed before a restart, under Manual Confirmation: the client's confirmation is
+        // awaited (its window ends 70 blocks on).
+        chain.with(|m| {
+            m.task(1).model = opengpu_types::market::CompetitionModel::ManualConfirmation;
+            m.commit(1, ME, HexBinary::from(vec![7; 32])).unwrap();
+            m.height += 1;
+            m.commitments.get_mut(&1).unwrap()[0].state = CommitmentState::Revealed {
+                outputs_digest: HexBinary::from(vec![0; 32]),
+                price: Some(Uint128::new(500)),
+                height: m.height,
+            };
+        });
+        let daemon = start(world.shared(FakeBackend::new()));
+        daemon.events.send(SourceEvent::Block(101)).await.unwrap();
+        daemon.available(1).await;
+        let mut waits = 0;
+        while chain.with(|m| m.info_reads == 0) {
+            waits += 1;
+            assert!(waits < 1000, "the job never looked at its task");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Events that do not end it (another provider's commitment) only make it look again.
+        daemon
+            .events
+            .send(SourceEvent::Moved { task_id: 1 })
+            .await
+            .unwrap();
+        while chain.with(|m| m.info_reads < 2) {
+            waits += 1;
+            assert!(waits < 1000, "the job was not nudged");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The client confirms; the source reports the settlement.
+        chain.with(|m| m.settle(1, ME));
+        let ended = SourceEvent::Ended {
+            task_id: 1,
+            status: opengpu_types::market::TaskStatus::Settled,
+        };
+        daemon.events.send(ended).await.unwrap();
+        // Well before the 5 s fallback poll.
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            daemon.until(|m| m.tasks_won.get() == 1),
+        )
+        .await
+        .expect("woken by the event");
+        let shared = daemon.stop().await;
+        assert_eq!(shared.metrics.tasks_taken.get(), 0, "resumed, not taken");
+        assert_eq!(world.chain.sent(), Vec::<String>::new());
     }
 
     #[tokio::test]

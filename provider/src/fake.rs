@@ -71,6 +71,10 @@ pub struct Market {
     pub failed_calls: u32,
     /// Looks at the commitments of a task so far.
     pub looks: u32,
+    /// Reads of a task with its kernel ([`Chain::task`]) so far.
+    pub kernel_reads: u32,
+    /// Reads of a task without its kernel ([`Chain::task_info`]) so far.
+    pub info_reads: u32,
     mempool: Vec<(Hash, ExecuteMsg)>,
     /// Outcome of each transaction: the block it is in, or why it failed there.
     txs: HashMap<Hash, Result<TxOutcome, String>>,
@@ -370,6 +374,8 @@ impl FakeChain {
                 unreachable: false,
                 failed_calls: 0,
                 looks: 0,
+                kernel_reads: 0,
+                info_reads: 0,
                 mempool: vec![],
                 txs: HashMap::new(),
                 hooks: vec![],
@@ -470,9 +476,21 @@ impl Chain for FakeChain {
     async fn task(&self, task_id: TaskId) -> opengpu_client::Result<TaskResponse> {
         self.with(|m| {
             m.reach()?;
+            m.kernel_reads += 1;
             m.tasks
                 .get(&task_id)
                 .cloned()
+                .ok_or_else(|| not_found("task"))
+        })
+    }
+
+    async fn task_info(&self, task_id: TaskId) -> opengpu_client::Result<TaskInfo> {
+        self.with(|m| {
+            m.reach()?;
+            m.info_reads += 1;
+            m.tasks
+                .get(&task_id)
+                .map(|t| t.task.clone())
                 .ok_or_else(|| not_found("task"))
         })
     }

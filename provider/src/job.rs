@@ -36,8 +36,10 @@ use crate::signer::SubmitError;
 /// before a job gives up (its plan stays on disk). Reveals whose fate is unknown are not
 /// counted: the chain is asked what became of them.
 const REVEAL_ATTEMPTS: u32 = 5;
-/// How often a job waiting for settlement, or for its commitment, looks at the chain.
-const SETTLE_POLL: Duration = Duration::from_millis(500);
+/// Longest wait between looks at a task whose settlement (or end) is awaited: its end
+/// arrives as an event ([`Stops::task_ended`]), and heights wake the job when a deadline
+/// passes; this poll only guards against an event missed across a reconnect.
+const SETTLE_FALLBACK: Duration = Duration::from_secs(5);
 /// The longest wait for one new block before asking the node again.
 const HEIGHT_WAIT: Duration = Duration::from_secs(60);
 /// The first pause before asking a node that did not answer again; it doubles after each
@@ -173,7 +175,7 @@ pub(crate) async fn execute(
         permit = shared.exec_slots.acquire() => permit?,
     };
     shared.metrics.observe(stage::QUEUE, taken_at.elapsed());
-    let current = shared.chain.task(task_id).await?.task;
+    let current = shared.chain.task_info(task_id).await?;
     if let Some(reason) = gate.before_run(&current, shared.address()) {
         return Ok(Outcome::Dropped(reason));
     }
@@ -245,7 +247,7 @@ pub(crate) async fn execute(
         }
     }
     // The task is read again last: the run and the check took time.
-    let current = shared.chain.task(task_id).await?.task;
+    let current = shared.chain.task_info(task_id).await?;
     let height = shared.chain.height().await?;
     if let Some(reason) = gate.before_commit(&current, shared.address(), height) {
         return Ok(Outcome::Dropped(reason));
@@ -314,7 +316,7 @@ async fn await_commitment(
     loop {
         // The height first: the task and commitments read after it are no older.
         let height = patiently(cancel, || shared.chain.height()).await?;
-        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+        let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
         if let Some(mine) = my_commitment(shared, task_id, cancel).await? {
             return Ok(Some(mine));
         }
@@ -340,9 +342,14 @@ async fn await_commitment(
                  to commits"
             );
         }
-        tokio::select! {
-            _ = cancel.shutdown.cancelled() => return Err(Stopping.into()),
-            _ = tokio::time::sleep(SETTLE_POLL) => {}
+        // Each block (or sooner when no block comes from the event source).
+        shared.heights.note(height);
+        let next_block = Some(height.saturating_add(1));
+        if !cancel
+            .wait(&shared.heights, next_block, shared.heights.poll())
+            .await
+        {
+            return Err(Stopping.into());
         }
     }
 }
@@ -440,7 +447,7 @@ async fn reveal_and_settle(
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     let task_id = plan.task_id;
-    let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+    let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
     if task.status.is_final() {
         // Someone won first (or the task expired): the commitment is released or forfeited,
         // and a commit still in flight is refused.
@@ -521,7 +528,7 @@ async fn reveal_and_settle(
         }
         // The task may have ended meanwhile, or the reveal landed: look before calling it a
         // failure.
-        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+        let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
         if task.status.is_final() {
             shared.store.remove(task_id);
             return judge(shared, &task, cancel).await;
@@ -581,7 +588,7 @@ async fn wait_for_commits_closed(
 ) -> anyhow::Result<Option<Outcome>> {
     let mut announced = false;
     loop {
-        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+        let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
         if task.status.is_final() {
             shared.store.remove(task_id);
             return judge(shared, &task, cancel).await.map(Some);
@@ -601,10 +608,16 @@ async fn wait_for_commits_closed(
                 "sealed: revealing once commits close"
             );
         }
-        tokio::select! {
+        // Commits close at the deadline (a height), or when the last slot is taken (an
+        // event that nudges the job); the task may end meanwhile (an event too).
+        shared.heights.note(height);
+        let closes = Some(task.deadline_height.saturating_add(1));
+        if !cancel
+            .wait(&shared.heights, closes, shared.heights.poll())
+            .await
+        {
             // The plan stays on disk: a restart reveals it.
-            _ = cancel.shutdown.cancelled() => return Ok(Some(Outcome::Abandoned)),
-            _ = tokio::time::sleep(SETTLE_POLL) => {}
+            return Ok(Some(Outcome::Abandoned));
         }
     }
 }
@@ -616,11 +629,15 @@ async fn await_settlement(
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
     loop {
-        let task = patiently(cancel, || shared.chain.task(task_id)).await?.task;
+        let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
         if task.status.is_final() {
             return judge(shared, &task, cancel).await;
         }
         let height = patiently(cancel, || shared.chain.height()).await?;
+        shared.heights.note(height);
+        // The task's end is an event (settled, expired, cancelled, tallied): the job waits
+        // for it, or for the height at which it may finalize the task itself.
+        let mut until = None;
         if let Some(at) = finalize_height(shared, &task, cancel).await? {
             if height > at {
                 let finalize = ExecuteMsg::Finalize { task_id };
@@ -629,12 +646,19 @@ async fn await_settlement(
                     // Usually someone finalized first; the next look tells.
                     Err(e) => tracing::debug!(error = %e, "finalize not accepted"),
                 }
+                until = Some(height.saturating_add(1));
+            } else {
+                until = Some(at.saturating_add(1));
             }
         }
-        tokio::select! {
-            _ = cancel.shutdown.cancelled() => return Ok(Outcome::Abandoned),
-            _ = cancel.task_ended.cancelled() => {}
-            _ = tokio::time::sleep(SETTLE_POLL) => {}
+        // Heights need polling only while a height is awaited and no block comes from the
+        // event source.
+        let fallback = match until {
+            Some(_) => shared.heights.poll().min(SETTLE_FALLBACK),
+            None => SETTLE_FALLBACK,
+        };
+        if !cancel.wait(&shared.heights, until, fallback).await {
+            return Ok(Outcome::Abandoned);
         }
     }
 }
@@ -1020,6 +1044,84 @@ mod tests {
             assert_eq!(world.chain.sent(), Vec::<String>::new(), "nothing sent");
             assert!(no_plan(&shared));
         }
+    }
+
+    /// Task 1 under `model`, with this provider's commitment revealed (valid): what is left
+    /// is to wait for the task to settle.
+    fn revealed_under(world: &World, model: CompetitionModel) {
+        world.chain.with(|m| {
+            m.task(1).model = model;
+            m.commit(1, ME, HexBinary::from(vec![7; 32])).unwrap();
+            m.height += 1;
+            m.commitments.get_mut(&1).unwrap()[0].state = CommitmentState::Revealed {
+                outputs_digest: HexBinary::from(vec![0; 32]),
+                price: Some(Uint128::new(500)),
+                height: m.height,
+            };
+        });
+    }
+
+    #[tokio::test]
+    async fn a_job_awaiting_settlement_is_woken_by_the_tasks_end_not_by_polling() {
+        let world = World::new();
+        let chain = &world.chain;
+        // Manual Confirmation: the client confirms (or the confirm window ends, 70 blocks on).
+        revealed_under(&world, CompetitionModel::ManualConfirmation);
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        shared.heights.note_block(101); // blocks arrive from the event source
+        let stops = stops();
+        let ended = stops.task_ended.clone();
+        let job = tokio::spawn(run(shared.clone(), 1, Start::AwaitSettlement, stops));
+        until(|| chain.with(|m| m.info_reads >= 1)).await;
+        // No event: the job waits, and does not look at the chain again.
+        tokio::time::sleep(Duration::from_millis(1_200)).await;
+        assert_eq!(chain.with(|m| m.info_reads), 1, "no polling while waiting");
+        assert!(!job.is_finished());
+        // The client confirms: the task is settled, and the daemon passes its event on.
+        chain.with(|m| m.settle(1, ME));
+        ended.cancel();
+        let outcome = tokio::time::timeout(Duration::from_secs(1), job)
+            .await
+            .expect("woken by the event")
+            .unwrap();
+        assert_eq!(outcome, Outcome::Won);
+        assert_eq!(chain.with(|m| m.info_reads), 2);
+        assert_eq!(chain.with(|m| m.kernel_reads), 0, "no kernel read to wait");
+    }
+
+    #[tokio::test]
+    async fn a_missed_end_event_is_caught_by_the_slow_poll() {
+        let world = World::new();
+        let chain = &world.chain;
+        // An auction settles with its awardee's reveal: no height to wait for.
+        revealed_under(
+            &world,
+            CompetitionModel::Auction {
+                bid_reveal_blocks: 5,
+                execute_blocks: 20,
+            },
+        );
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let job = tokio::spawn(run(shared.clone(), 1, Start::AwaitSettlement, stops()));
+        until(|| chain.with(|m| m.info_reads >= 1)).await;
+        // Settled while the event source was reconnecting: no event reaches the job.
+        chain.with(|m| m.settle(1, ME));
+        let outcome = tokio::time::timeout(SETTLE_FALLBACK * 2, job)
+            .await
+            .expect("found by the fallback poll")
+            .unwrap();
+        assert_eq!(outcome, Outcome::Won);
+    }
+
+    #[tokio::test]
+    async fn a_job_reads_the_task_without_its_kernel_while_it_waits() {
+        let world = World::new();
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        assert_eq!(outcome, Outcome::Won);
+        let (kernel_reads, info_reads) = world.chain.with(|m| (m.kernel_reads, m.info_reads));
+        assert_eq!(kernel_reads, 0, "the kernel came with the task taken");
+        assert!(info_reads >= 2, "{info_reads}");
     }
 
     #[cfg(feature = "failpoints")]

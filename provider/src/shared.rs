@@ -67,6 +67,41 @@ pub struct Stops {
     pub nudge: Arc<Notify>,
 }
 
+impl Stops {
+    /// Waits until something may have moved the task: an event ended it or moved it (the
+    /// daemon cancels [`task_ended`](Self::task_ended) or nudges), the chain reached `until`
+    /// (when set), or `fallback` passed (an event missed across a reconnect). `false` once
+    /// the daemon is stopping.
+    pub async fn wait(&self, heights: &Heights, until: Option<u64>, fallback: Duration) -> bool {
+        let mut latest = heights.subscribe();
+        let reached = async move {
+            match until {
+                Some(target) => {
+                    if latest.wait_for(|h| *h >= target).await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
+        // Once ended, the task is final at the next look; a node that lags behind the event
+        // is polled, not spun on.
+        let ended = self.task_ended.is_cancelled();
+        let fallback = if ended {
+            fallback.min(FAST_POLL)
+        } else {
+            fallback
+        };
+        tokio::select! {
+            _ = self.shutdown.cancelled() => false,
+            _ = self.task_ended.cancelled(), if !ended => true,
+            _ = self.nudge.notified() => true,
+            _ = reached => true,
+            _ = tokio::time::sleep(fallback) => true,
+        }
+    }
+}
+
 /// Collateral promised to tasks taken but not yet committed, which the vault does not show
 /// as locked yet.
 #[derive(Default, Clone)]

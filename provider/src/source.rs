@@ -5,9 +5,10 @@
 //! query finds it.
 //!
 //! Auctions move by height as much as by transactions (bids close, reveal and execution
-//! windows end), so the source also follows new blocks: it reports each height, and the
-//! auction events (bid placed or opened, award, default) of the block's transactions, so that
-//! the job following that auction looks at once instead of polling. One `NewBlock`
+//! windows end), so the source also follows new blocks: it reports each height, the auction
+//! events (bid placed or opened, award, default) and the task moves (commitments made and
+//! opened, tasks ended) of the block's transactions, so that the job following that task
+//! looks at once instead of polling. One `NewBlock`
 //! subscription carries both: a node serves at most `max_subscriptions_per_client` (5 by
 //! default) per connection and silently ignores any beyond (CometBFT answers with an error
 //! the client library does not surface), so the source holds exactly five: four task events
@@ -20,8 +21,8 @@ use futures::stream::{SelectAll, StreamExt};
 use opengpu_client::events::{typed_events, TxEvent};
 use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
 use opengpu_types::events::{
-    AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ContractEvent, TaskCancelled,
-    TaskExpired, TaskPublished, TaskSettled,
+    AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ConsensusTallied, ContractEvent,
+    TaskCancelled, TaskCommitted, TaskExpired, TaskPublished, TaskRevealed, TaskSettled,
 };
 use opengpu_types::market::{TaskFilter, TaskStatus};
 use opengpu_types::TaskId;
@@ -54,6 +55,9 @@ pub enum SourceEvent {
         task_id: TaskId,
         awardee: Option<String>,
     },
+    /// A task moved without ending: a commitment was made or opened. Jobs waiting for
+    /// commits to close (the last slot taken) look again.
+    Moved { task_id: TaskId },
     /// A new block at this height.
     Block(u64),
 }
@@ -230,8 +234,9 @@ async fn next_block(
 }
 
 impl EventSource {
-    /// A new block: the auction events of its successful transactions, then its height (so
-    /// that a job woken by the height sees the block's events already reported).
+    /// A new block: the auction events and the task moves ([`read_task_moves`]) of its
+    /// successful transactions, then its height (so that a job woken by the height sees the
+    /// block's events already reported).
     fn read_block(&self, event: &Event) -> Vec<SourceEvent> {
         let EventData::NewBlock {
             block: Some(block),
@@ -247,7 +252,10 @@ impl EventSource {
             .filter(|tx| tx.code.is_ok())
             .flat_map(|tx| {
                 let events: Vec<TxEvent> = tx.events.iter().map(TxEvent::from).collect();
-                read_auction_events(&events, &self.contracts.task_market)
+                let market = &self.contracts.task_market;
+                let mut reported = read_auction_events(&events, market);
+                reported.extend(read_task_moves(&events, market));
+                reported
             })
             .collect();
         reported.push(SourceEvent::Block(block.header.height.value()));
@@ -287,6 +295,49 @@ pub fn read_market_events(events: &[TxEvent], market: &str) -> Vec<SourceEvent> 
             .iter()
             .for_each(|e| ended(e.task_id, TaskStatus::Cancelled)),
         Err(e) => log("task_cancelled", &e),
+    }
+    // A tally settles the task (or expires it when no group reached the quorum), with its
+    // own event too: either one ends the task.
+    match typed_events::<ConsensusTallied>(events, market) {
+        Ok(list) => list.iter().for_each(|e| {
+            let status = if e.winners > 0 {
+                TaskStatus::Settled
+            } else {
+                TaskStatus::Expired
+            };
+            ended(e.task_id, status)
+        }),
+        Err(e) => log("consensus_tallied", &e),
+    }
+    reported
+}
+
+/// What a block's transactions tell the jobs waiting on a task, beyond publications (which
+/// the task subscriptions report): commitments made and opened ([`SourceEvent::Moved`]), and
+/// tasks ended (reported by the task subscriptions as well; a duplicate is harmless, and a
+/// job waiting on the end of its task does not depend on one path alone).
+pub fn read_task_moves(events: &[TxEvent], market: &str) -> Vec<SourceEvent> {
+    let mut reported: Vec<SourceEvent> = read_market_events(events, market)
+        .into_iter()
+        .filter(|e| matches!(e, SourceEvent::Ended { .. }))
+        .collect();
+    let market = Some(market);
+    let log = |kind: &str, e: &dyn std::fmt::Display| {
+        tracing::warn!(event = kind, error = %e, "unreadable market event ignored");
+    };
+    match typed_events::<TaskCommitted>(events, market) {
+        Ok(list) => reported.extend(
+            list.iter()
+                .map(|e| SourceEvent::Moved { task_id: e.task_id }),
+        ),
+        Err(e) => log("task_committed", &e),
+    }
+    match typed_events::<TaskRevealed>(events, market) {
+        Ok(list) => reported.extend(
+            list.iter()
+                .map(|e| SourceEvent::Moved { task_id: e.task_id }),
+        ),
+        Err(e) => log("task_revealed", &e),
     }
     reported
 }
@@ -371,6 +422,64 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_blocks_commits_reveals_and_task_ends_are_reported_for_waiting_jobs() {
+        let committed = [
+            ("task_id", "4"),
+            ("provider", "wasm1p"),
+            ("seq", "2"),
+            ("reveal_deadline", "140"),
+        ];
+        let revealed = [
+            ("task_id", "5"),
+            ("provider", "wasm1p"),
+            ("valid", "true"),
+            ("price", "0"),
+            ("outcome", "valid"),
+        ];
+        let tallied = |task_id, winners| {
+            [
+                ("task_id", task_id),
+                ("groups", "1"),
+                ("winners", winners),
+                ("outvoted", "0"),
+            ]
+        };
+        let expired = [("task_id", "8"), ("refund", "100"), ("forfeited", "0")];
+        let published = [
+            ("task_id", "9"),
+            ("client", "wasm1client"),
+            ("model", "first_response"),
+            ("denom", "uatom"),
+            ("amount", "100"),
+            ("collateral", "10"),
+            ("deadline", "99"),
+        ];
+        let events = vec![
+            event("wasm-task_committed", "wasm1market", &committed),
+            event("wasm-task_committed", "wasm1impostor", &committed),
+            event("wasm-task_revealed", "wasm1market", &revealed),
+            event("wasm-consensus_tallied", "wasm1market", &tallied("6", "2")),
+            event("wasm-consensus_tallied", "wasm1market", &tallied("7", "0")),
+            event("wasm-task_expired", "wasm1market", &expired),
+            event("wasm-task_published", "wasm1market", &published),
+        ];
+        let ended = |task_id, status| SourceEvent::Ended { task_id, status };
+        assert_eq!(
+            read_task_moves(&events, "wasm1market"),
+            vec![
+                ended(8, TaskStatus::Expired),
+                ended(6, TaskStatus::Settled),
+                ended(7, TaskStatus::Expired),
+                SourceEvent::Moved { task_id: 4 },
+                SourceEvent::Moved { task_id: 5 },
+            ],
+            "publications are left to the task subscriptions"
+        );
+        // A tally ends its task among the subscriptions' events too.
+        assert!(read_market_events(&events, "wasm1market").contains(&ended(6, TaskStatus::Settled)));
     }
 
     #[test]

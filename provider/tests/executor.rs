@@ -6,6 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::{Binary, Int64, Uint64};
+use opengpu_provider::executor::kcache::{self, KernelCache};
 use opengpu_provider::executor::opencl::{
     device_info, list_platforms, OpenClBackend, OpenClConfig,
 };
@@ -141,6 +142,45 @@ fn vector_add_matches_the_cpu_and_the_second_run_hits_the_cache() {
         "vector add of 4096 floats: first run (compile) {:?}, cache hit {:?}",
         first.elapsed, second.elapsed
     );
+}
+
+/// Waits (10 s at most) until `done` holds: the backend trims its kernel cache on a thread
+/// of its own.
+#[track_caller]
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "not reached in time: {what}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn workers_keep_compiled_kernels_in_the_cache_given_trimmed_to_its_limit() {
+    let state = tempfile::tempdir().unwrap();
+    let cache = KernelCache::in_state_dir(state.path(), 512);
+    let cached = |dir: &std::path::Path| kcache::trim(dir, u64::MAX).unwrap().kept_bytes;
+    let (backend, trimmed) = default_backend(1).with_kernel_cache(cache.clone()).unwrap();
+    assert_eq!(trimmed, kcache::Trimmed::default(), "a new cache is empty");
+    assert_vector_add_runs(&backend, 1.0);
+    // PoCL built the program into the directory given, and it stays: under the limit.
+    eventually("PoCL caches the program", || cached(&cache.dir) > 0);
+    drop(backend);
+
+    // The same cache limited to nothing: emptied at startup, and again after the next build.
+    let tight = KernelCache {
+        limit_bytes: 0,
+        ..cache
+    };
+    let (backend, trimmed) = default_backend(1).with_kernel_cache(tight.clone()).unwrap();
+    assert!(trimmed.removed > 0, "{trimmed:?}");
+    assert_eq!(trimmed.kept_bytes, 0);
+    assert_vector_add_runs(&backend, 2.0);
+    eventually("the build's trim empties the cache", || {
+        cached(&tight.dir) == 0
+    });
+    // The worker's own cache still serves the program.
+    assert!(backend.run(&vector_add(1024, 3.0).0).unwrap().cache_hit);
 }
 
 #[test]

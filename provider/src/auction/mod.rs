@@ -27,7 +27,7 @@ use cosmwasm_std::Uint128;
 use opengpu_client::bid::SealedBid;
 use opengpu_types::auction::{BidInfo, BidState};
 use opengpu_types::events::{AuctionAwarded, BidRevealed};
-use opengpu_types::market::{ExecuteMsg, TaskResponse};
+use opengpu_types::market::{ExecuteMsg, TaskInfo, TaskResponse};
 use opengpu_types::TaskId;
 
 use crate::job::{self, CommitGate, Execution};
@@ -67,7 +67,8 @@ fn vanish_after_award_requested() -> bool {
 
 /// The state an auction job reads before each decision.
 struct View {
-    task: TaskResponse,
+    /// Without its kernel: read again at each step, the kernel only when executing.
+    task: TaskInfo,
     bids: Vec<BidInfo>,
     height: u64,
 }
@@ -213,6 +214,7 @@ impl Job<'_> {
     /// Follows the auction until this provider's part in it is over.
     async fn follow(&mut self) -> anyhow::Result<Outcome> {
         let mut failures = 0;
+        let mut kernel_failures = 0;
         loop {
             let view = match self.look().await {
                 Ok(view) => {
@@ -244,7 +246,7 @@ impl Job<'_> {
                 (Some(sealed), Some(mine)) => sealed.commitment() == mine.commitment,
                 _ => false,
             };
-            let step = next_step(&view.task.task, &view.bids, &me, view.height, can_open);
+            let step = next_step(&view.task, &view.bids, &me, view.height, can_open);
             tracing::debug!(height = view.height, ?step, "auction step");
             let next_block = Some(view.height.saturating_add(1));
             match step {
@@ -255,7 +257,7 @@ impl Job<'_> {
                     }
                 }
                 Step::RevealBid => {
-                    let bid_count = view.task.task.auction.as_ref().map_or(1, |a| a.bid_count);
+                    let bid_count = view.task.auction.as_ref().map_or(1, |a| a.bid_count);
                     self.reveal_bid(bid_count).await;
                     if !self.wait(next_block).await {
                         return Ok(Outcome::Abandoned);
@@ -290,9 +292,24 @@ impl Job<'_> {
                         }
                         continue;
                     }
+                    // The kernel, read once: only the run needs it.
+                    let task = match self.shared.chain.task(self.task_id).await {
+                        Ok(task) => task,
+                        Err(e) => {
+                            kernel_failures += 1;
+                            if kernel_failures >= MAX_LOOK_FAILURES {
+                                return Err(e.into());
+                            }
+                            tracing::warn!(error = %e, "cannot read the kernel; retrying");
+                            if !self.wait(None).await {
+                                return Ok(Outcome::Abandoned);
+                            }
+                            continue;
+                        }
+                    };
                     let now = Instant::now();
                     let run = Execution {
-                        task: view.task,
+                        task,
                         offer: None,
                         taken_at: now,
                         received_at: now,
@@ -308,7 +325,7 @@ impl Job<'_> {
     async fn look(&self) -> anyhow::Result<View> {
         let height = self.shared.chain.height().await?;
         self.shared.heights.note(height);
-        let task = self.shared.chain.task(self.task_id).await?;
+        let task = self.shared.chain.task_info(self.task_id).await?;
         let bids = self.shared.chain.bids(self.task_id).await?;
         Ok(View { task, bids, height })
     }

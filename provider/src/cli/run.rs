@@ -13,6 +13,7 @@ use super::setup;
 use crate::chain::LiveChain;
 use crate::config::Config;
 use crate::daemon::Daemon;
+use crate::executor::kcache::KernelCache;
 use crate::executor::opencl::{OpenClBackend, OpenClConfig};
 use crate::executor::{DeviceSelector, ExecLimits};
 use crate::metrics::Metrics;
@@ -66,6 +67,10 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
     })?;
     std::fs::create_dir_all(&executor.state_dir)
         .with_context(|| format!("creating {}", executor.state_dir.display()))?;
+    let kernel_cache = KernelCache::in_state_dir(&executor.state_dir, executor.kernel_cache_mib);
+    let (backend, _) = backend
+        .with_kernel_cache(kernel_cache.clone())
+        .with_context(|| format!("preparing the kernel cache {}", kernel_cache.dir.display()))?;
     let metrics = Metrics::new();
     let shared = Arc::new(Shared {
         chain: Arc::new(LiveChain::new(
@@ -112,6 +117,7 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
         },
         shared,
         shutdown_grace: args.shutdown_grace,
+        remembered_tasks: config.policy.remembered_tasks,
     };
     let source = EventSource {
         websocket_url: connection.websocket.clone(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use opengpu_types::kernel::Kernel;
 use opengpu_types::registry::DeviceInfo;
 
+pub mod kcache;
 pub mod opencl;
 
 /// Limits every kernel run is held to.

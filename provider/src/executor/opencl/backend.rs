@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use opengpu_types::kernel::Kernel;
@@ -12,6 +14,7 @@ use super::devices;
 use super::pool::WorkerPool;
 use super::process::{describe_call_error, CallError, WorkerCommand, WorkerProcess};
 use super::protocol::{Failure, Reply, Request};
+use crate::executor::kcache::{KernelCache, Trimmed};
 use crate::executor::{Backend, DeviceSelector, ExecError, ExecLimits, RunOutput};
 
 /// How long a new worker may take to open the device. Not part of a run's time limit: a
@@ -46,6 +49,10 @@ pub struct OpenClBackend {
     limits: ExecLimits,
     command: WorkerCommand,
     pool: WorkerPool,
+    /// PoCL's kernel cache, trimmed after each build; PoCL's own default when unset.
+    kernel_cache: Option<Arc<KernelCache>>,
+    /// A trim is under way (on a thread of its own).
+    trimming: Arc<AtomicBool>,
 }
 
 impl OpenClBackend {
@@ -77,9 +84,29 @@ impl OpenClBackend {
                 exe: config.worker_exe,
                 selector: config.selector,
                 memory_limit_bytes: config.limits.memory_limit_bytes,
+                pocl_cache_dir: None,
             },
             pool: WorkerPool::new(config.workers),
+            kernel_cache: None,
+            trimming: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// Workers keep PoCL's compiled kernels in `cache` (`POCL_CACHE_DIR`), which is created
+    /// and trimmed to its limit now, and again after each run that built a program. Call it
+    /// before the first run: workers started earlier keep PoCL's default.
+    pub fn with_kernel_cache(mut self, cache: KernelCache) -> std::io::Result<(Self, Trimmed)> {
+        let trimmed = cache.prepare()?;
+        info!(
+            dir = %cache.dir.display(),
+            limit_bytes = cache.limit_bytes,
+            kept_bytes = trimmed.kept_bytes,
+            removed = trimmed.removed,
+            "kernel cache ready"
+        );
+        self.command.pocl_cache_dir = Some(cache.dir.clone());
+        self.kernel_cache = Some(Arc::new(cache));
+        Ok((self, trimmed))
     }
 
     /// Pids of the started workers that are idle right now (for diagnostics and tests).
@@ -148,6 +175,43 @@ impl Backend for OpenClBackend {
     }
 
     fn run(&self, kernel: &Kernel) -> Result<RunOutput, ExecError> {
+        let result = self.run_on_worker(kernel);
+        // A run that did not take its program from the worker's cache built it, and PoCL
+        // may have added it to its cache on disk.
+        if !matches!(&result, Ok(output) if output.cache_hit) {
+            self.trim_kernel_cache();
+        }
+        result
+    }
+}
+
+impl OpenClBackend {
+    /// Trims the kernel cache on a thread of its own, so that the run's result is not held
+    /// up by it; one trim at a time (one under way already sees this build, or the next
+    /// build's trim does).
+    fn trim_kernel_cache(&self) {
+        let Some(cache) = &self.kernel_cache else {
+            return;
+        };
+        if self.trimming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (cache, trimming) = (cache.clone(), self.trimming.clone());
+        let spawned = std::thread::Builder::new()
+            .name("kcache-trim".into())
+            .spawn(move || {
+                cache.trim_logged();
+                trimming.store(false, Ordering::Release);
+            });
+        if let Err(e) = spawned {
+            self.trimming.store(false, Ordering::Release);
+            warn!(error = %e, "cannot start the kernel cache trim");
+        }
+    }
+}
+
+impl OpenClBackend {
+    fn run_on_worker(&self, kernel: &Kernel) -> Result<RunOutput, ExecError> {
         let mut checkout = self.pool.checkout();
         let worker = self.live_worker(&mut checkout.worker)?;
         let pid = worker.pid();

@@ -32,6 +32,8 @@ pub(super) struct WorkerCommand {
     pub exe: PathBuf,
     pub selector: DeviceSelector,
     pub memory_limit_bytes: u64,
+    /// PoCL's kernel cache (`POCL_CACHE_DIR`); PoCL's default when unset.
+    pub pocl_cache_dir: Option<PathBuf>,
 }
 
 /// Why a request got no reply.
@@ -64,7 +66,11 @@ pub(super) struct WorkerProcess {
 impl WorkerProcess {
     /// Starts a worker and waits up to `startup_timeout` for it to open the device.
     pub fn spawn(command: &WorkerCommand, startup_timeout: Duration) -> Result<Self, ExecError> {
-        let mut child = Command::new(&command.exe)
+        let mut child = Command::new(&command.exe);
+        if let Some(dir) = &command.pocl_cache_dir {
+            child.env("POCL_CACHE_DIR", dir);
+        }
+        let mut child = child
             .arg("worker")
             .arg("--platform")
             .arg(command.selector.platform.to_string())
