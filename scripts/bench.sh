@@ -8,6 +8,8 @@
 #      BENCHMARKS.md), KEEP=1 keeps .cache/bench/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/private-chain.sh"
+# Read before anything is written (BENCHMARKS.md and the plots are outputs of this run).
+if git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null; then TREE=clean; else TREE="with uncommitted changes"; fi
 cd "$ROOT"
 export PATH="$ROOT/.cache/tools/bin:$HOME/.cargo/bin:$PATH"
 TASKS="${BENCH_TASKS:-50}"
@@ -91,7 +93,7 @@ pocl="$(dpkg-query -W -f '${Version}' pocl-opencl-icd 2>/dev/null || echo unknow
   echo "OpenCL through PoCL $pocl on the CPU. Chain: one wasmd v0.61.14 validator on loopback,"
   echo "200 ms blocks (\`timeout_commit\`). The Rust programs (daemon, CLI, benchmark, the CPU SGEMM"
   echo "crate) are optimized builds, as \`just demo\` and \`just provider\` run them (\`--profile native\`);"
-  echo "the kernels run in PoCL. Working tree $(git diff --quiet HEAD 2>/dev/null && echo clean || echo 'with uncommitted changes')."
+  echo "the kernels run in PoCL. Working tree $TREE."
   echo
   cat "$sections/sgemm.md" "$sections/gas.md" "$sections/latency.md"
 } >"$OUT"
