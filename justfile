@@ -11,11 +11,11 @@ default:
 tools:
     scripts/install-tools.sh
 
-# everything CI runs: fmt check, clippy, unit tests, wasm build + check, schema check, TypeScript check, e2e tests
+# everything CI runs: fmt check, clippy, unit tests, wasm build + check, schema check, TypeScript check, explorer check, e2e tests, explorer browser tests
 test:
     #!/usr/bin/env bash
     set -euo pipefail
-    for step in fmt-check lint unit wasm schema-check ts-check e2e; do
+    for step in fmt-check lint unit wasm schema-check ts-check web-check e2e web-test; do
         echo "==> just $step"
         start=$SECONDS
         {{ just_executable() }} "$step"
@@ -66,6 +66,26 @@ schema-check:
 # generate TypeScript clients from schema/ with the pinned @cosmwasm/ts-codegen and check them with tsc --strict
 ts-check:
     scripts/ts-check.sh
+
+# ---------------------------------------------------------------------------------------------
+# market explorer (web/): a static page that reads the chain itself (web/README.md)
+# ---------------------------------------------------------------------------------------------
+
+# build the market explorer and serve it on http://127.0.0.1:5173 for the running localnet (WEB_PORT=N for another port)
+web *flags:
+    scripts/web-serve.sh {{flags}}
+
+# the explorer's checks: contract clients current with schema/, tsc --strict, eslint, vite build
+web-check:
+    scripts/web-check.sh
+
+# regenerate the explorer's contract clients (web/src/contracts/) from schema/ with ts/codegen.mjs
+web-codegen:
+    scripts/web-check.sh --regen
+
+# browser tests of the explorer: private chain + daemon, headless Chromium; screenshots in web/dist/screenshots/
+web-test:
+    scripts/web-test.sh
 
 # ---------------------------------------------------------------------------------------------
 # localnet: a real wasmd chain on 127.0.0.1 (scripts and docs in localnet/)

@@ -82,6 +82,9 @@ configure_node() { # configure_node I: loopback ports, peers, fast blocks, gas p
   toml_set "$cfg" "" proxy_app "\"tcp://127.0.0.1:$(port "$BASE" "$i" 5)\""
   toml_set "$cfg" rpc laddr "\"tcp://127.0.0.1:$(port "$BASE" "$i" 0)\""
   toml_set "$cfg" rpc pprof_laddr "\"127.0.0.1:$(port "$BASE" "$i" 4)\""
+  # The market explorer (web/) is a page that calls the RPC itself from its own origin; the node
+  # listens on loopback only, so any origin may read it.
+  toml_set "$cfg" rpc cors_allowed_origins '["*"]'
   toml_set "$cfg" p2p laddr "\"tcp://127.0.0.1:$(port "$BASE" "$i" 1)\""
   toml_set "$cfg" p2p external_address "\"127.0.0.1:$(port "$BASE" "$i" 1)\""
   toml_set "$cfg" p2p persistent_peers "\"$peers\""

@@ -36,6 +36,17 @@ if [ ! -e /etc/OpenCL/vendors/pocl.icd ] || ! ldconfig -p | grep -q 'libOpenCL\.
          && "${sudo_cmd[@]}" apt-get install -y -q pocl-opencl-icd ocl-icd-opencl-dev >/dev/null; }
 fi
 
+# Chromium from Debian, for the market explorer's browser tests (scripts/web-test.sh drives it
+# with playwright-core; no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (apt)"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo -n)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get install -y -q chromium >/dev/null \
+    || { "${sudo_cmd[@]}" apt-get update -q >/dev/null \
+         && "${sudo_cmd[@]}" apt-get install -y -q chromium >/dev/null; }
+fi
+
 # just, from PyPI (wheel contains the native binary); installed into its own --target dir.
 if [ "$("$TOOLS/bin/just" --version 2>/dev/null)" != "just $JUST_VERSION" ]; then
   say "installing just $JUST_VERSION (PyPI rust-just)"

@@ -107,6 +107,22 @@ pub async fn run(
         us(&ours, 95.0)
     );
     println!();
+    let blocks_p50 = percentile(&blocks, 50.0);
+    crate::goals::report(
+        "First Response publish -> settled, blocks p50 (200 ms blocks)",
+        "2 (commit in the next block, reveal in the one after)",
+        &p(&blocks, 50.0),
+        blocks_p50.is_some_and(|b| b <= 2),
+        "see the section below",
+    );
+    let overhead_p50 = percentile(&ours, 50.0);
+    crate::goals::report(
+        "daemon overhead, event -> commit broadcast, p50",
+        "under 20 ms",
+        &format!("{} ms", us(&ours, 50.0)),
+        overhead_p50.is_some_and(|us| us < 20_000),
+        "",
+    );
     if let Some(dir) = plots {
         let panels = [
             ("First Response", millis.as_slice()),

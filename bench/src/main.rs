@@ -1,14 +1,19 @@
 //! `opengpu-bench`: the measurements behind `just bench` (scripts/bench.sh). Each subcommand
 //! prints one Markdown section; the script assembles them into BENCHMARKS.md.
 
+mod accounts;
 mod anchor;
 mod chain;
 mod gas;
 mod gas_models;
+mod gas_scale;
+mod goals;
 mod latency;
+mod offchain;
 mod plot;
 mod sgemm;
 mod stats;
+mod throughput;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,12 +82,52 @@ enum Command {
         #[command(flatten)]
         plots: PlotArgs,
     },
+    /// Gas of PublishTask, Commit and Reveal as open tasks grow (registered providers fixed),
+    /// on a fresh private chain: registers the providers and publishes the open tasks itself
+    GasScale {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Provider accounts to fund, bond and register
+        #[arg(long, default_value_t = 1000)]
+        providers: usize,
+        /// Open tasks at which to measure
+        #[arg(long, value_delimiter = ',', default_value = "10,100,1000,10000")]
+        open_tasks: Vec<usize>,
+        #[command(flatten)]
+        plots: PlotArgs,
+    },
+    /// Off-chain inputs through the `opengpu` CLI and a running daemon: publish gas by input
+    /// size, off-chain and on-chain, and publish -> settled
+    Offchain {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The `opengpu` binary (what users run)
+        #[arg(long)]
+        opengpu: PathBuf,
+        /// Scratch directory for the input files
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long, value_delimiter = ',', default_value = "1,64,256")]
+        offchain_mib: Vec<u64>,
+        #[arg(long, value_delimiter = ',', default_value = "256,512")]
+        onchain_kib: Vec<u64>,
+    },
     /// SGEMM GFLOP/s: the shipped OpenCL kernel vs the matrixmultiply crate
     Sgemm {
         #[arg(long, value_delimiter = ',', default_value = "256,512,1024")]
         sizes: Vec<u32>,
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        #[command(flatten)]
+        plots: PlotArgs,
+    },
+    /// Throughput: bank sends, then First Response lifecycles, from many funded accounts on
+    /// one local node; txs/s and lifecycles/s read from the blocks
+    Throughput {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(flatten)]
+        options: throughput::Options,
         #[command(flatten)]
         plots: PlotArgs,
     },
@@ -133,9 +178,27 @@ fn main() -> ExitCode {
                 let plots = plots.plots.as_deref();
                 latency::run(&chain, tasks, auction_tasks, &provider_log, plots).await
             }
+            Command::GasScale {
+                chain,
+                providers,
+                open_tasks,
+                plots,
+            } => gas_scale::run(&chain, providers, &open_tasks, plots.plots.as_deref()).await,
+            Command::Offchain {
+                chain,
+                opengpu,
+                work,
+                offchain_mib,
+                onchain_kib,
+            } => offchain::run(&chain, &opengpu, &work, &offchain_mib, &onchain_kib).await,
             Command::Sgemm { sizes, runs, plots } => {
                 sgemm::run(&sizes, runs, plots.plots.as_deref())
             }
+            Command::Throughput {
+                chain,
+                options,
+                plots,
+            } => throughput::run(&chain, &options, plots.plots.as_deref()).await,
             Command::Worker { .. } => Ok(()), // returned above
         }
     })

@@ -121,6 +121,18 @@ pub fn run(sizes: &[u32], runs: usize, plots: Option<&Path>) -> anyhow::Result<(
         );
     }
     println!();
+    if let Some(&(n, kernel, _, _, cpu, _)) = rows.iter().find(|r| r.0 == 1024) {
+        crate::goals::report(
+            &format!("SGEMM kernel GFLOP/s against matrixmultiply at n={n} (PoCL, CPU)"),
+            "at least 0.5x",
+            &format!(
+                "{:.2}x ({kernel:.1} against {cpu:.1} GFLOP/s)",
+                kernel / cpu
+            ),
+            kernel / cpu >= 0.5,
+            "",
+        );
+    }
     if let Some(dir) = plots {
         let series = [
             ("OpenCL kernel", rows.iter().map(|r| r.1).collect()),

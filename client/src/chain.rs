@@ -85,6 +85,16 @@ impl TxOutcome {
     }
 }
 
+/// One transaction's result as its block records it.
+#[derive(Clone, Debug)]
+pub struct BlockTxResult {
+    /// 0 for success.
+    pub code: u32,
+    pub log: String,
+    pub gas_used: u64,
+    pub events: Vec<TxEvent>,
+}
+
 /// A connection to one node of one chain.
 #[derive(Clone)]
 pub struct ChainClient {
@@ -285,6 +295,37 @@ impl ChainClient {
             .collect())
     }
 
+    /// The time in block `height`'s header.
+    pub async fn block_time(&self, height: u64) -> Result<cosmrs::tendermint::Time> {
+        let response = self
+            .rpc
+            .header(to_height(height)?)
+            .await
+            .map_err(|e| rpc_error(&self.config.rpc, e))?;
+        Ok(response.header.time)
+    }
+
+    /// The results of block `height`'s transactions, in block order. An error until the node
+    /// has executed the block (its message says "could not find results").
+    pub async fn block_results(&self, height: u64) -> Result<Vec<BlockTxResult>> {
+        let response = self
+            .rpc
+            .block_results(to_height(height)?)
+            .await
+            .map_err(|e| rpc_error(&self.config.rpc, e))?;
+        Ok(response
+            .txs_results
+            .unwrap_or_default()
+            .iter()
+            .map(|tx| BlockTxResult {
+                code: tx.code.value(),
+                log: tx.log.clone(),
+                gas_used: tx.gas_used.max(0) as u64,
+                events: tx.events.iter().map(TxEvent::from).collect(),
+            })
+            .collect())
+    }
+
     /// Account number and sequence; `None` when the chain has never seen the account.
     pub async fn account(&self, address: &str) -> Result<Option<AccountInfo>> {
         let request = QueryAccountRequest {
@@ -434,6 +475,12 @@ fn summarize_trace(text: &str) -> String {
         }
     }
     summary
+}
+
+/// A block height as the RPC client takes it.
+fn to_height(height: u64) -> Result<cosmrs::tendermint::block::Height> {
+    cosmrs::tendermint::block::Height::try_from(height)
+        .map_err(|e| Error::invalid("block height", height.to_string(), e))
 }
 
 #[cfg(test)]

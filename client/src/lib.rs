@@ -32,7 +32,7 @@ pub mod query;
 pub mod reveal;
 pub mod tx;
 
-pub use chain::{ChainClient, TxOutcome};
+pub use chain::{BlockTxResult, ChainClient, TxOutcome};
 pub use config::{ChainConfig, GasPrice, GasSetting};
 pub use deployment::Deployment;
 pub use error::{Error, Result};

@@ -14,6 +14,7 @@ use opengpu_types::market::{CommitmentInfo, ExecuteMsg, TaskInfo, TaskResponse};
 use opengpu_types::TaskId;
 
 use crate::signer::{SignerHandle, SubmitError};
+use crate::source::Included;
 
 /// The market, read and written as this provider.
 #[async_trait]
@@ -45,8 +46,21 @@ pub trait Chain: Send + Sync {
     async fn broadcast_scaled(&self, msg: &ExecuteMsg, gas_scale: f64)
         -> Result<Hash, SubmitError>;
     /// Waits until the transaction is in a block: `TxFailed` when it failed there, another
-    /// error when it was not seen in time (it may still land).
+    /// error when it was not seen in time (it may still land). Jobs wait through
+    /// [`crate::shared::Shared::wait_for_tx`], which learns of most blocks from the event
+    /// source and asks this only when it must.
     async fn wait_for_tx(&self, hash: Hash) -> opengpu_client::Result<TxOutcome>;
+
+    /// A transaction seen in a block (every one of the blocks the event source reports): the
+    /// signer learns what its transactions cost.
+    fn note_included(&self, _included: &Included) {}
+
+    /// Whether `msg` would go out without a simulation (its gas is known from an earlier
+    /// message of its shape). A simulation reads the state of the latest block as if it were
+    /// executed there; a message sent without one is only executed in the next block.
+    fn gas_known(&self, _msg: &ExecuteMsg) -> bool {
+        false
+    }
 
     /// [`broadcast_scaled`](Self::broadcast_scaled) with the configured gas adjustment.
     async fn broadcast(&self, msg: &ExecuteMsg) -> Result<Hash, SubmitError> {
@@ -144,5 +158,13 @@ impl Chain for LiveChain {
 
     async fn wait_for_tx(&self, hash: Hash) -> opengpu_client::Result<TxOutcome> {
         self.client.wait_for_tx(hash).await
+    }
+
+    fn note_included(&self, included: &Included) {
+        self.signer.note_included(included);
+    }
+
+    fn gas_known(&self, msg: &ExecuteMsg) -> bool {
+        self.signer.gas_known(&self.contracts.task_market, msg)
     }
 }

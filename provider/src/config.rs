@@ -23,6 +23,8 @@ pub struct Config {
     pub policy: PolicySection,
     pub executor: ExecutorSection,
     #[serde(default)]
+    pub inputs: InputsSection,
+    #[serde(default)]
     pub metrics: MetricsSection,
     #[serde(default)]
     pub registration: Option<RegistrationSection>,
@@ -165,6 +167,47 @@ pub struct ExecutorSection {
     pub kernel_cache_mib: u64,
 }
 
+/// Off-chain inputs (tasks that name input buffers by sha256 and URLs): how they are fetched
+/// and how many are kept, under `<state_dir>/inputs`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InputsSection {
+    /// Largest total of off-chain inputs one task may have, in MiB; larger tasks are refused.
+    #[serde(default = "default_max_task_input_mib")]
+    pub max_task_mib: u64,
+    /// Time for one attempt on one URL, the whole body included.
+    #[serde(default = "default_fetch_timeout", with = "humantime_serde")]
+    pub fetch_timeout: Duration,
+    /// Attempts per URL that does not answer (bytes that differ from the hash are not retried).
+    #[serde(default = "default_fetch_attempts")]
+    pub attempts: u32,
+    /// Checked inputs kept for later tasks, in MiB; the least recently used are deleted.
+    #[serde(default = "default_input_cache_mib")]
+    pub cache_mib: u64,
+}
+
+impl Default for InputsSection {
+    fn default() -> Self {
+        InputsSection {
+            max_task_mib: default_max_task_input_mib(),
+            fetch_timeout: default_fetch_timeout(),
+            attempts: default_fetch_attempts(),
+            cache_mib: default_input_cache_mib(),
+        }
+    }
+}
+
+impl InputsSection {
+    pub fn limits(&self) -> crate::inputs::FetchLimits {
+        crate::inputs::FetchLimits {
+            max_task_bytes: self.max_task_mib.saturating_mul(1 << 20),
+            attempt_timeout: self.fetch_timeout,
+            attempts: self.attempts,
+            cache_bytes: self.cache_mib.saturating_mul(1 << 20),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSection {
@@ -283,6 +326,9 @@ impl Config {
                 "executor.memory_limit_mib must be at least 512 (OpenCL itself needs it)".into(),
             );
         }
+        if self.inputs.fetch_timeout.is_zero() || self.inputs.attempts == 0 {
+            return Err("inputs.fetch_timeout and inputs.attempts must be positive".into());
+        }
         if !(1.0..=5.0).contains(&self.chain.gas_adjustment) {
             return Err("chain.gas_adjustment must be between 1.0 and 5.0".into());
         }
@@ -313,6 +359,18 @@ pub const MIN_REMEMBERED_TASKS: usize = 100;
 
 fn default_remembered_tasks() -> usize {
     10_000
+}
+fn default_max_task_input_mib() -> u64 {
+    1024
+}
+fn default_fetch_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+fn default_fetch_attempts() -> u32 {
+    3
+}
+fn default_input_cache_mib() -> u64 {
+    2048
 }
 fn default_kernel_cache_mib() -> u64 {
     512

@@ -1,15 +1,18 @@
 //! The daemon's main loop: events in, decisions made, jobs started and counted. It is the
-//! only owner of the bookkeeping (which tasks are in flight, which are done), so no lock is
-//! needed and no task is handled twice.
+//! only owner of the bookkeeping (which tasks are in flight, being considered, or done), so
+//! no lock is needed and no task is handled twice. The loop never waits for the node: what a
+//! decision needs from the chain is read by a consideration spawned off the loop, which
+//! reports back ([`Considered`]); the decision itself is made on the loop.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cosmwasm_std::Uint128;
 use opengpu_types::market::{CommitmentState, TaskResponse};
 use opengpu_types::TaskId;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -23,6 +26,8 @@ use crate::source::{EventSource, SourceEvent, Via};
 
 /// Source events buffered before the source waits for the daemon.
 const EVENT_BUFFER: usize = 1024;
+/// Considerations reading the chain at once (a catch-up reports every open task together).
+const CONSIDERING_AT_ONCE: usize = 8;
 
 pub struct Daemon {
     pub shared: Arc<Shared>,
@@ -110,6 +115,36 @@ struct State {
     seen: Recent,
     jobs: JoinSet<(TaskId, Outcome)>,
     jobs_shutdown: CancellationToken,
+    /// Tasks whose consideration is under way: not considered again meanwhile.
+    considering: HashSet<TaskId>,
+    considerations: JoinSet<Considered>,
+    consider_slots: Arc<Semaphore>,
+}
+
+/// A consideration's report: what it read of a task, for the loop to decide on.
+struct Considered {
+    task_id: TaskId,
+    first_look: bool,
+    received_at: Instant,
+    via: Via,
+    read: anyhow::Result<Read>,
+}
+
+/// What the chain says about a task the daemon may take.
+enum Read {
+    /// This provider committed (or bid) before a restart: the job that finishes that work.
+    Resume(Box<Start>),
+    /// This provider is done with it (its commitment was decided, or its plan is lost).
+    Done,
+    /// Open to this provider: the task, and the vault's free stake and the height to decide
+    /// with (reservations are deducted at the decision, when they are current).
+    Open {
+        task: Box<TaskResponse>,
+        vault_free: Uint128,
+        height: u64,
+        /// The latest block from the event source before the task was read, if blocks come.
+        read_at: Option<u64>,
+    },
 }
 
 impl Daemon {
@@ -139,6 +174,9 @@ impl Daemon {
             seen: Recent::new(self.remembered_tasks),
             jobs: JoinSet::new(),
             jobs_shutdown: CancellationToken::new(),
+            considering: HashSet::new(),
+            considerations: JoinSet::new(),
+            consider_slots: Arc::new(Semaphore::new(CONSIDERING_AT_ONCE)),
         };
         self.resume_saved_plans(&mut state)?;
         self.resume_saved_bids(&mut state)?;
@@ -148,14 +186,18 @@ impl Daemon {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 event = inbox.recv() => match event {
-                    Some(event) => self.handle(&mut state, event, Instant::now()).await,
+                    Some(event) => self.handle(&mut state, event, Instant::now()),
                     None => anyhow::bail!("event source stopped"),
                 },
                 Some(done) = state.jobs.join_next(), if !state.jobs.is_empty() => {
                     self.record(&mut state, done);
                 }
+                Some(read) = state.considerations.join_next(), if !state.considerations.is_empty() => {
+                    self.decide(&mut state, read);
+                }
             }
         }
+        state.considerations.abort_all();
 
         tracing::info!(
             in_flight = state.active.len(),
@@ -203,6 +245,19 @@ impl Daemon {
         state.active.remove(&task_id);
         state.finished.insert(task_id);
         self.shared.reservations.release(task_id);
+        // Its collateral may be free again (or slashed): the vault is read again, off the
+        // loop, before the next task needs it.
+        self.shared.reservations.forget_free_stake();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = shared
+                .reservations
+                .vault_free_stake(shared.chain.as_ref())
+                .await
+            {
+                tracing::debug!(error = %e, "cannot read the free stake; read at the next decision");
+            }
+        });
         let metrics = &self.shared.metrics;
         metrics.tasks_in_flight.set(state.active.len() as i64);
         match outcome {
@@ -217,10 +272,10 @@ impl Daemon {
         tracing::info!(task_id, ?outcome, "task done");
     }
 
-    async fn handle(&self, state: &mut State, event: SourceEvent, received_at: Instant) {
+    fn handle(&self, state: &mut State, event: SourceEvent, received_at: Instant) {
         match event {
             SourceEvent::Available { task_id, via } => {
-                self.available(state, task_id, via, received_at).await;
+                self.available(state, task_id, via, received_at);
             }
             SourceEvent::Auction { task_id, awardee } => {
                 if let Some(active) = state.active.get(&task_id) {
@@ -230,14 +285,19 @@ impl Daemon {
                     // failed, say): look again, so the award is executed rather than slashed.
                     tracing::info!(task_id, "awarded a task no job follows: taking it up");
                     state.finished.remove(task_id);
-                    self.available(state, task_id, Via::Websocket, received_at)
-                        .await;
+                    self.available(state, task_id, Via::Websocket, received_at);
                 }
             }
             SourceEvent::Moved { task_id } => {
                 if let Some(active) = state.active.get(&task_id) {
                     active.nudge.notify_one();
                 }
+            }
+            SourceEvent::Included(txs) => {
+                for tx in &txs {
+                    self.shared.chain.note_included(tx);
+                }
+                self.shared.heights.note_included(txs);
             }
             SourceEvent::Block(height) => {
                 self.shared.heights.note_block(height);
@@ -266,90 +326,100 @@ impl Daemon {
         }
     }
 
-    /// A task that may take commits (or bids): considered unless in flight or finished.
-    async fn available(&self, state: &mut State, task_id: TaskId, via: Via, received_at: Instant) {
-        if state.active.contains_key(&task_id) || state.finished.touch(task_id) {
+    /// A task that may take commits (or bids): considered unless in flight, under
+    /// consideration or finished. The chain is read off the loop ([`consider`]); the
+    /// decision comes back to it ([`Daemon::decide`]).
+    fn available(&self, state: &mut State, task_id: TaskId, via: Via, received_at: Instant) {
+        if state.active.contains_key(&task_id)
+            || state.considering.contains(&task_id)
+            || state.finished.touch(task_id)
+        {
             return;
         }
         let first_look = state.seen.insert(task_id);
         if first_look {
             self.shared.metrics.tasks_seen.inc();
         }
-        let span = tracing::info_span!("task", id = task_id);
-        if let Err(e) = self
-            .consider(state, task_id, first_look, received_at)
-            .instrument(span)
-            .await
-        {
-            tracing::warn!(task_id, ?via, error = %e, "cannot consider task");
-        }
+        state.considering.insert(task_id);
+        let shared = self.shared.clone();
+        let slots = state.consider_slots.clone();
+        let span = tracing::info_span!(parent: None, "task", id = task_id);
+        state.considerations.spawn(
+            async move {
+                let read = match slots.acquire_owned().await {
+                    Ok(_slot) => consider(&shared, task_id).await,
+                    Err(e) => Err(e.into()),
+                };
+                Considered {
+                    task_id,
+                    first_look,
+                    received_at,
+                    via,
+                    read,
+                }
+            }
+            .instrument(span),
+        );
     }
 
-    /// Reads the task, applies the policy, and starts a job when it is taken.
-    async fn consider(
-        &self,
-        state: &mut State,
-        task_id: TaskId,
-        first_look: bool,
-        received_at: Instant,
-    ) -> anyhow::Result<()> {
-        let shared = &self.shared;
-        let task: TaskResponse = shared.chain.task(task_id).await?;
-        let me = shared.address();
-        let mine = if task.task.commit_count > 0 {
-            shared
-                .chain
-                .commitments(task_id)
-                .await?
-                .into_iter()
-                .find(|c| c.provider.as_str() == me)
-        } else {
-            None
-        };
-        if let Some(mine) = mine {
-            // Committed before a restart: finish that work rather than take it again.
-            let start = match (mine.state, shared.store.load(task_id)?) {
-                (CommitmentState::Committed {}, Some(plan)) => Start::Reveal(plan),
-                // Valid: a First Response order, an offer or a tally may still pay it.
-                (CommitmentState::Revealed { .. }, _) => Start::AwaitSettlement,
-                // No usable plan (lost, or set aside as unopenable), or already decided:
-                // refused, rejected or outvoted, forfeited, released.
-                (CommitmentState::Committed {}, None)
-                | (
-                    CommitmentState::Rejected { .. }
-                    | CommitmentState::Refused { .. }
-                    | CommitmentState::Outvoted {}
-                    | CommitmentState::Forfeited {}
-                    | CommitmentState::Released {},
-                    _,
-                ) => {
-                    state.finished.insert(task_id);
-                    return Ok(());
-                }
-            };
-            self.spawn(state, task_id, start);
-            return Ok(());
-        }
-        let bid_count = task.task.auction.as_ref().map_or(0, |a| a.bid_count);
-        if task.task.model.is_auction() && bid_count > 0 {
-            let bids = shared.chain.bids(task_id).await?;
-            if bids.iter().any(|b| b.provider.as_str() == me) {
-                // Bid before a restart: follow it (open it, or execute an award) to the end.
-                self.spawn(state, task_id, Start::Auction(auction::Start::Resume));
-                return Ok(());
+    /// Applies the policy to what a consideration read, and starts a job when the task is
+    /// taken (or resumed).
+    fn decide(&self, state: &mut State, done: Result<Considered, tokio::task::JoinError>) {
+        let Considered {
+            task_id,
+            first_look,
+            received_at,
+            via,
+            read,
+        } = match done {
+            Ok(considered) => considered,
+            Err(e) => {
+                tracing::error!(error = %e, "a task's consideration panicked");
+                return;
             }
+        };
+        state.considering.remove(&task_id);
+        let _span = tracing::info_span!("task", id = task_id).entered();
+        // The task ended on chain while it was read (its end event came meanwhile).
+        let ended = state.finished.touch(task_id);
+        let (task, vault_free, height, read_at) = match read {
+            Err(e) => {
+                tracing::warn!(task_id, ?via, error = %e, "cannot consider task");
+                return;
+            }
+            Ok(Read::Done) => {
+                state.finished.insert(task_id);
+                return;
+            }
+            Ok(Read::Resume(start)) => {
+                if ended {
+                    state.finished.remove(task_id);
+                }
+                self.spawn(state, task_id, *start);
+                if ended {
+                    // The job reads the chain first and finds the task final.
+                    if let Some(active) = state.active.get(&task_id) {
+                        active.ended.cancel();
+                    }
+                }
+                return;
+            }
+            Ok(Read::Open {
+                task,
+                vault_free,
+                height,
+                read_at,
+            }) => (task, vault_free, height, read_at),
+        };
+        if ended {
+            tracing::debug!("ended while considered: not taken");
+            return;
         }
-
-        let free_stake = shared
-            .chain
-            .free_stake()
-            .await?
-            .saturating_sub(shared.reservations.total());
-        let height = shared.chain.height().await?;
+        let shared = &self.shared;
         let now = Situation {
             device: shared.backend.device(),
             height,
-            free_stake,
+            free_stake: vault_free.saturating_sub(shared.reservations.total()),
             in_flight: state.active.len(),
             already_committed: false,
         };
@@ -367,15 +437,16 @@ impl Daemon {
                 );
                 let start = match take.bid {
                     Some(price) => Start::Auction(auction::Start::Bid {
-                        task: Box::new(task),
+                        task,
                         price,
                         received_at,
                     }),
                     None => Start::Fresh {
-                        task: Box::new(task),
+                        task,
                         offer: take.offer,
                         taken_at: Instant::now(),
                         received_at,
+                        read_at,
                     },
                 };
                 self.spawn(state, task_id, start);
@@ -386,7 +457,6 @@ impl Daemon {
             }
             Err(skip) => tracing::debug!(reason = skip.label(), "still skipped: {skip}"),
         }
-        Ok(())
     }
 
     fn spawn(&self, state: &mut State, task_id: TaskId, start: Start) {
@@ -441,6 +511,71 @@ impl Daemon {
         }
         Ok(())
     }
+}
+
+/// Reads what deciding on `task_id` needs: the task, this provider's commitment or bid made
+/// before a restart (when the task has any), and the free stake and height. The stake and
+/// the height come without a query when the daemon knows them (a cached free stake, the
+/// latest block from the event source).
+async fn consider(shared: &Shared, task_id: TaskId) -> anyhow::Result<Read> {
+    // Before the read: the task read is no older than this block.
+    let read_at = shared.heights.fresh_latest();
+    // The free stake (usually cached) along with the task, not after it.
+    let (task, vault_free) = tokio::try_join!(
+        shared.chain.task(task_id),
+        shared.reservations.vault_free_stake(shared.chain.as_ref()),
+    )?;
+    let me = shared.address();
+    let mine = if task.task.commit_count > 0 {
+        shared
+            .chain
+            .commitments(task_id)
+            .await?
+            .into_iter()
+            .find(|c| c.provider.as_str() == me)
+    } else {
+        None
+    };
+    if let Some(mine) = mine {
+        // Committed before a restart: finish that work rather than take it again.
+        let start = match (mine.state, shared.store.load(task_id)?) {
+            (CommitmentState::Committed {}, Some(plan)) => Start::Reveal(plan),
+            // Valid: a First Response order, an offer or a tally may still pay it.
+            (CommitmentState::Revealed { .. }, _) => Start::AwaitSettlement,
+            // No usable plan (lost, or set aside as unopenable), or already decided:
+            // refused, rejected or outvoted, forfeited, released.
+            (CommitmentState::Committed {}, None)
+            | (
+                CommitmentState::Rejected { .. }
+                | CommitmentState::Refused { .. }
+                | CommitmentState::Outvoted {}
+                | CommitmentState::Forfeited {}
+                | CommitmentState::Released {},
+                _,
+            ) => return Ok(Read::Done),
+        };
+        return Ok(Read::Resume(Box::new(start)));
+    }
+    let bid_count = task.task.auction.as_ref().map_or(0, |a| a.bid_count);
+    if task.task.model.is_auction() && bid_count > 0 {
+        let bids = shared.chain.bids(task_id).await?;
+        if bids.iter().any(|b| b.provider.as_str() == me) {
+            // Bid before a restart: follow it (open it, or execute an award) to the end.
+            return Ok(Read::Resume(Box::new(Start::Auction(
+                auction::Start::Resume,
+            ))));
+        }
+    }
+    let height = match shared.heights.fresh_latest() {
+        Some(height) => height,
+        None => shared.chain.height().await?,
+    };
+    Ok(Read::Open {
+        task: Box::new(task),
+        vault_free,
+        height,
+        read_at,
+    })
 }
 
 #[cfg(test)]
@@ -652,6 +787,75 @@ mod tests {
         let mine = chain.with(|m| m.commitment(1, ME).cloned());
         assert_eq!(mine.expect("committed").state, CommitmentState::Released {});
         assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn the_loop_goes_on_while_a_task_is_read_and_takes_it_once() {
+        let world = World::new();
+        let stall = Arc::new(Notify::new());
+        world
+            .chain
+            .with(|m| m.stall_task_reads = Some(stall.clone()));
+        let daemon = start(world.shared(FakeBackend::new()));
+        // Reported twice (by a catch-up and by the websocket), read once.
+        daemon.available(1).await;
+        daemon.available(1).await;
+        // While the task's read waits for the node, the loop takes in the next events.
+        daemon.events.send(SourceEvent::Block(101)).await.unwrap();
+        let mut waits = 0;
+        while daemon.shared.heights.latest() != 101 {
+            waits += 1;
+            assert!(waits < 1000, "the loop is stuck on the read");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(daemon.shared.metrics.tasks_taken.get(), 0);
+        world.chain.with(|m| m.stall_task_reads = None);
+        stall.notify_one();
+        daemon.until(|m| m.tasks_won.get() == 1).await;
+        let shared = daemon.stop().await;
+        assert_eq!(shared.metrics.tasks_seen.get(), 1);
+        assert_eq!(shared.metrics.tasks_taken.get(), 1);
+        assert_eq!(world.chain.with(|m| m.kernel_reads), 1, "considered once");
+        assert_eq!(world.chain.sent(), ["commit", "reveal"]);
+    }
+
+    #[tokio::test]
+    async fn a_task_that_ends_while_it_is_read_is_not_taken() {
+        let world = World::new();
+        let stall = Arc::new(Notify::new());
+        world
+            .chain
+            .with(|m| m.stall_task_reads = Some(stall.clone()));
+        let daemon = start(world.shared(FakeBackend::new()));
+        daemon.available(1).await;
+        let ended = SourceEvent::Ended {
+            task_id: 1,
+            status: opengpu_types::market::TaskStatus::Cancelled,
+        };
+        daemon.events.send(ended).await.unwrap();
+        // Once the loop took in the block after it, it took in the end.
+        daemon.events.send(SourceEvent::Block(101)).await.unwrap();
+        let mut waits = 0;
+        while daemon.shared.heights.latest() != 101 {
+            waits += 1;
+            assert!(waits < 1000, "the loop is stuck on the read");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stall.notify_one();
+        while world.chain.with(|m| m.kernel_reads) == 0 {
+            waits += 1;
+            assert!(waits < 1000, "the task was never read");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Reported again later (a catch-up): remembered as finished.
+        daemon.available(1).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let shared = daemon.stop().await;
+        assert_eq!(shared.metrics.tasks_taken.get(), 0);
+        assert_eq!(world.chain.with(|m| m.kernel_reads), 1);
+        assert_eq!(world.chain.sent(), Vec::<String>::new());
+        assert_eq!(shared.reservations.total(), Uint128::zero());
     }
 
     /// Before a restart: committed with `committed`'s commitment, and `saved` kept on disk.

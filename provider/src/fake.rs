@@ -20,7 +20,7 @@ use opengpu_client::events::TxEvent;
 use opengpu_client::TxOutcome;
 use opengpu_types::auction::BidInfo;
 use opengpu_types::commitment::{commitment, outputs_digest};
-use opengpu_types::events::{ContractEvent, TaskRevealed, TaskSettled};
+use opengpu_types::events::{ContractEvent, TaskCommitted, TaskRevealed, TaskSettled};
 use opengpu_types::kernel::{Kernel, KernelArg, Requirements};
 use opengpu_types::market::{
     CommitmentInfo, CommitmentState, CompetitionModel, ExecuteMsg, Settlement, Share, TaskInfo,
@@ -34,9 +34,11 @@ use tokio::sync::Semaphore;
 
 use crate::chain::Chain;
 use crate::executor::{Backend, ExecError, RunOutput};
+use crate::inputs::InputStore;
 use crate::metrics::Metrics;
 use crate::shared::{Reservations, Shared};
 use crate::signer::SubmitError;
+use crate::source::Included;
 use crate::store::{BidStore, PlanStore};
 
 /// This provider.
@@ -75,6 +77,12 @@ pub struct Market {
     pub kernel_reads: u32,
     /// Reads of a task without its kernel ([`Chain::task_info`]) so far.
     pub info_reads: u32,
+    /// Waits for inclusion asked of the node ([`Chain::wait_for_tx`]) so far.
+    pub tx_waits: u32,
+    /// While set, reads of a task with its kernel wait until it is notified.
+    pub stall_task_reads: Option<Arc<tokio::sync::Notify>>,
+    /// This provider's transactions in blocks, in order, as the event source reports them.
+    pub included: Vec<Included>,
     mempool: Vec<(Hash, ExecuteMsg)>,
     /// Outcome of each transaction: the block it is in, or why it failed there.
     txs: HashMap<Hash, Result<TxOutcome, String>>,
@@ -314,6 +322,12 @@ impl Market {
             gas_used: 0,
             events,
         });
+        self.included.push(Included {
+            hash,
+            height,
+            outcome: outcome.clone(),
+            out_of_gas: false,
+        });
         self.txs.insert(hash, outcome);
         if let Some(due) = self.hooks.iter().position(|(when, _)| when(msg)) {
             let (_, then) = self.hooks.remove(due);
@@ -328,9 +342,16 @@ impl Market {
             ExecuteMsg::Commit {
                 task_id,
                 commitment,
-            } => self
-                .commit(*task_id, ME, commitment.clone())
-                .map(|()| vec![]),
+            } => {
+                self.commit(*task_id, ME, commitment.clone())?;
+                let mine = self.commitment(*task_id, ME).expect("just committed");
+                Ok(vec![event(TaskCommitted {
+                    task_id: *task_id,
+                    provider: ME.into(),
+                    seq: mine.seq,
+                    reveal_deadline: mine.reveal_deadline_height,
+                })])
+            }
             ExecuteMsg::Reveal {
                 task_id,
                 outputs,
@@ -376,6 +397,9 @@ impl FakeChain {
                 looks: 0,
                 kernel_reads: 0,
                 info_reads: 0,
+                tx_waits: 0,
+                stall_task_reads: None,
+                included: vec![],
                 mempool: vec![],
                 txs: HashMap::new(),
                 hooks: vec![],
@@ -474,6 +498,9 @@ impl Chain for FakeChain {
     }
 
     async fn task(&self, task_id: TaskId) -> opengpu_client::Result<TaskResponse> {
+        if let Some(stall) = self.with(|m| m.stall_task_reads.clone()) {
+            stall.notified().await;
+        }
         self.with(|m| {
             m.reach()?;
             m.kernel_reads += 1;
@@ -549,8 +576,14 @@ impl Chain for FakeChain {
         })
     }
 
+    /// The fake node takes no simulation: every message goes out as with known gas.
+    fn gas_known(&self, _msg: &ExecuteMsg) -> bool {
+        true
+    }
+
     async fn wait_for_tx(&self, hash: Hash) -> opengpu_client::Result<TxOutcome> {
         self.with(|m| {
+            m.tx_waits += 1;
             let timeout = opengpu_client::Error::TxTimeout {
                 txhash: hash.to_string(),
                 seconds: 60,
@@ -663,6 +696,8 @@ impl World {
         Shared {
             chain: self.chain.clone(),
             backend: Arc::new(backend),
+            inputs: InputStore::in_state_dir(self.dir.path(), test_fetch_limits())
+                .expect("input store"),
             metrics: Metrics::new(),
             store: PlanStore::open(self.dir.path(), ME).expect("plan store"),
             bids: BidStore::open(self.dir.path()).expect("bid store"),
@@ -671,6 +706,33 @@ impl World {
             heights: Default::default(),
         }
     }
+}
+
+/// Small, quick limits for off-chain inputs in tests.
+pub fn test_fetch_limits() -> crate::inputs::FetchLimits {
+    crate::inputs::FetchLimits {
+        max_task_bytes: 1 << 20,
+        attempt_timeout: std::time::Duration::from_secs(5),
+        attempts: 2,
+        cache_bytes: 1 << 20,
+    }
+}
+
+/// Plays the event source for `shared`: every block of the fake chain with this provider's
+/// transactions is reported (its transactions, then its height) a moment after it is made,
+/// and the height every few milliseconds, so that blocks count as arriving. Runs until
+/// aborted.
+pub fn follow_blocks(chain: Arc<FakeChain>, shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut reported = 0;
+        loop {
+            let (new, height) = chain.with(|m| (m.included[reported..].to_vec(), m.height));
+            reported += new.len();
+            shared.heights.note_included(new);
+            shared.heights.note_block(height);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
 }
 
 /// Whether `shared` keeps no reveal plan.

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use cosmwasm_std::Binary;
 use opengpu_client::reveal::RevealPlan;
-use opengpu_client::Error;
+use opengpu_client::{Error, TxOutcome};
 use opengpu_types::market::{
     CommitmentInfo, CommitmentState, CompetitionModel, ExecuteMsg, TaskInfo, TaskResponse,
 };
@@ -61,6 +61,10 @@ pub enum Start {
         offer: Option<cosmwasm_std::Uint128>,
         taken_at: Instant,
         received_at: Instant,
+        /// The latest block the event source had reported when the task was read: while no
+        /// later block is seen, the task is as read, and is not read again before the run or
+        /// the commit. `None` when blocks do not come from the event source.
+        read_at: Option<u64>,
     },
     Reveal(RevealPlan),
     AwaitSettlement,
@@ -75,6 +79,7 @@ pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Sto
             offer,
             taken_at,
             received_at,
+            read_at,
         } => {
             let run = Execution {
                 task: *task,
@@ -83,9 +88,9 @@ pub async fn run(shared: Arc<Shared>, task_id: TaskId, start: Start, cancel: Sto
                 received_at,
                 gate: CommitGate::Deadline,
             };
-            execute(&shared, run, &cancel).await
+            execute_read_at(&shared, run, read_at, &cancel).await
         }
-        Start::Reveal(plan) => reveal_and_settle(&shared, plan, None, &cancel).await,
+        Start::Reveal(plan) => reveal_and_settle(&shared, plan, None, None, &cancel).await,
         Start::AwaitSettlement => await_settlement(&shared, task_id, &cancel).await,
         Start::Auction(start) => auction::run(&shared, task_id, start, &cancel).await,
     };
@@ -161,6 +166,36 @@ pub(crate) async fn execute(
     run: Execution,
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
+    execute_read_at(shared, run, None, cancel).await
+}
+
+/// The task as it stands now: `task` itself while the latest block seen is still `read_at`
+/// (the block reported before `task` was read: nothing can have changed it), else read again
+/// with the chain's height. Task ends arrive as events ([`Stops::task_ended`]) either way.
+async fn task_now(
+    shared: &Shared,
+    task: &TaskInfo,
+    read_at: Option<u64>,
+) -> anyhow::Result<(TaskInfo, u64)> {
+    match read_at {
+        Some(read_at) if shared.heights.fresh_latest() == Some(read_at) => {
+            Ok((task.clone(), read_at))
+        }
+        _ => {
+            let current = shared.chain.task_info(task.id).await?;
+            let height = shared.chain.height().await?;
+            Ok((current, height))
+        }
+    }
+}
+
+/// [`execute`], for a task read at `read_at` ([`Start::Fresh`]).
+async fn execute_read_at(
+    shared: &Shared,
+    run: Execution,
+    read_at: Option<u64>,
+    cancel: &Stops,
+) -> anyhow::Result<Outcome> {
     let Execution {
         task,
         offer,
@@ -169,21 +204,32 @@ pub(crate) async fn execute(
         gate,
     } = run;
     let task_id = task.task.id;
+    let sealed = task.task.model.is_sealed();
     let permit = tokio::select! {
         _ = cancel.task_ended.cancelled() => return Ok(Outcome::Dropped("ended_before_run")),
         _ = cancel.shutdown.cancelled() => return Ok(Outcome::Abandoned),
         permit = shared.exec_slots.acquire() => permit?,
     };
     shared.metrics.observe(stage::QUEUE, taken_at.elapsed());
-    let current = shared.chain.task_info(task_id).await?;
+    let read = task.task.clone();
+    let (current, _) = task_now(shared, &read, read_at).await?;
     if let Some(reason) = gate.before_run(&current, shared.address()) {
         return Ok(Outcome::Dropped(reason));
     }
 
+    // Off-chain inputs are checked against their published hash before the run: bytes that
+    // differ are never computed on, so no commitment can follow from them.
+    let inputs = match shared.inputs.fetch_all(&task.kernel).await {
+        Ok(pinned) => pinned,
+        Err(e) => {
+            tracing::warn!(error = %e, "off-chain input refused; not running");
+            return Ok(Outcome::Refused(e.reason()));
+        }
+    };
     let backend = shared.backend.clone();
     let kernel = task.kernel.clone();
     let run = tokio::task::spawn_blocking(move || backend.run(&kernel)).await?;
-    drop(permit);
+    drop((permit, inputs));
     let output = match run {
         Ok(output) => output,
         Err(e) => {
@@ -246,16 +292,18 @@ pub(crate) async fn execute(
             }
         }
     }
-    // The task is read again last: the run and the check took time.
-    let current = shared.chain.task_info(task_id).await?;
-    let height = shared.chain.height().await?;
+    // The task is read again last (if a block came meanwhile): the run and the check took time.
+    let (current, height) = task_now(shared, &read, read_at).await?;
     if let Some(reason) = gate.before_commit(&current, shared.address(), height) {
         return Ok(Outcome::Dropped(reason));
     }
+    let saving_at = Instant::now();
     shared.store.save(&plan)?; // never a commit without its reveal plan on disk
 
     // From here the plan is removed only once the chain shows that no commitment can come of
     // it (see the module doc).
+    let mut landed = None;
+    let sending_at = Instant::now();
     let hash = match shared.chain.broadcast(&plan.commit_msg()).await {
         Ok(hash) => Some(hash),
         Err(e) if e.never_sent() => {
@@ -280,14 +328,23 @@ pub(crate) async fn execute(
             task_id,
             overhead_us = overhead.as_micros() as u64,
             kernel_us = output.elapsed.as_micros() as u64,
+            // Where the overhead went: event to decision (the task read), plan saved, signed
+            // and sent.
+            considered_us = taken_at.saturating_duration_since(received_at).as_micros() as u64,
+            saved_us = (sending_at - saving_at).as_micros() as u64,
+            sent_us = (broadcast_at - sending_at).as_micros() as u64,
             "commit broadcast"
         );
-        let included = shared.chain.wait_for_tx(hash).await;
+        // Its block comes from the event source: the reveal goes out as soon as it is seen.
+        let included = shared.wait_for_tx(hash).await;
         shared
             .metrics
             .observe(stage::COMMIT, broadcast_at.elapsed());
         match included {
-            Ok(outcome) => tracing::info!(height = outcome.height, "committed"),
+            Ok(outcome) => {
+                tracing::info!(height = outcome.height, "committed");
+                landed = Landed::from_commit(shared, task_id, &outcome).filter(|_| !sealed);
+            }
             Err(Error::TxFailed { reason, .. }) => {
                 // Failed in its block: nothing is locked, nothing to reveal.
                 shared.store.remove(task_id);
@@ -299,7 +356,36 @@ pub(crate) async fn execute(
         }
     }
     shared.reservations.release(task_id); // locked in the vault, or soon, or never
-    reveal_and_settle(shared, plan, Some(gate), cancel).await
+    reveal_and_settle(shared, plan, Some(gate), landed, cancel).await
+}
+
+/// This provider's commitment, as its own commit transaction showed it in its block: what
+/// the reveal needs, without reading the chain again. Only the first committer's: nobody
+/// can have won before it.
+#[derive(Clone, Copy, Debug)]
+struct Landed {
+    committed_height: u64,
+    reveal_deadline_height: u64,
+}
+
+impl Landed {
+    /// From the commit's outcome (its `task_committed` event).
+    fn from_commit(shared: &Shared, task_id: TaskId, tx: &TxOutcome) -> Option<Landed> {
+        let events = tx
+            .events::<opengpu_types::events::TaskCommitted>(Some(shared.chain.market()))
+            .ok()?;
+        let mine = events
+            .into_iter()
+            .find(|e| e.task_id == task_id && e.provider == shared.address())?;
+        // A later committer looks at the chain first: an earlier one may have won already.
+        if mine.seq > 0 {
+            return None;
+        }
+        Some(Landed {
+            committed_height: tx.height,
+            reveal_deadline_height: mine.reveal_deadline,
+        })
+    }
 }
 
 /// Waits until this provider's commitment to `task_id` is on chain (`Some`), or until the
@@ -439,20 +525,40 @@ fn not_committable(task: &TaskInfo) -> Option<&'static str> {
 /// Reveals the plan's commitment, then waits for the task to settle. The commitment may not
 /// be on chain yet (its inclusion unknown, or a restart right after its broadcast): it is
 /// awaited first ([`await_commitment`]), under `gate`, or the gate of the task's model when
-/// `None` (a plan resumed after a restart).
+/// `None` (a plan resumed after a restart). When the commit was just seen in its block
+/// (`landed`, models that take reveals at once), nothing is read: the reveal goes out at once.
 async fn reveal_and_settle(
     shared: &Shared,
     plan: RevealPlan,
     gate: Option<CommitGate>,
+    landed: Option<Landed>,
     cancel: &Stops,
 ) -> anyhow::Result<Outcome> {
+    let landed = match landed {
+        Some(landed) => landed,
+        None => match commitment_to_reveal(shared, &plan, gate, cancel).await? {
+            Ok(landed) => landed,
+            Err(outcome) => return Ok(outcome),
+        },
+    };
+    reveal(shared, plan, landed, cancel).await
+}
+
+/// Finds this provider's commitment on chain and checks that the plan can reveal it now
+/// (waiting for commits to close under sealed models): `Err` with the job's outcome when not.
+async fn commitment_to_reveal(
+    shared: &Shared,
+    plan: &RevealPlan,
+    gate: Option<CommitGate>,
+    cancel: &Stops,
+) -> anyhow::Result<Result<Landed, Outcome>> {
     let task_id = plan.task_id;
     let task = patiently(cancel, || shared.chain.task_info(task_id)).await?;
     if task.status.is_final() {
         // Someone won first (or the task expired): the commitment is released or forfeited,
         // and a commit still in flight is refused.
         shared.store.remove(task_id);
-        return judge(shared, &task, cancel).await;
+        return judge(shared, &task, cancel).await.map(Err);
     }
     let mine = match my_commitment(shared, task_id, cancel).await? {
         Some(mine) => mine,
@@ -463,13 +569,13 @@ async fn reveal_and_settle(
                     tracing::info!(height = mine.committed_height, "commitment found on chain");
                     mine
                 }
-                None => return Ok(Outcome::Failed("commit_failed")),
+                None => return Ok(Err(Outcome::Failed("commit_failed"))),
             }
         }
     };
     if !matches!(mine.state, CommitmentState::Committed {}) {
         shared.store.remove(task_id);
-        return await_settlement(shared, task_id, cancel).await;
+        return await_settlement(shared, task_id, cancel).await.map(Err);
     }
     if !plan.opens(&mine.commitment) {
         shared.store.set_aside(
@@ -477,7 +583,7 @@ async fn reveal_and_settle(
             "it does not open this provider's commitment on chain (another key, or another \
              commitment recipe); the collateral is forfeited when the reveal window closes",
         );
-        return Ok(Outcome::Failed("plan_mismatch"));
+        return Ok(Err(Outcome::Failed("plan_mismatch")));
     }
     if patiently(cancel, || shared.chain.height()).await? > mine.reveal_deadline_height {
         shared.store.remove(task_id);
@@ -485,13 +591,27 @@ async fn reveal_and_settle(
             deadline = mine.reveal_deadline_height,
             "reveal window missed"
         );
-        return Ok(Outcome::Failed("reveal_window_missed"));
+        return Ok(Err(Outcome::Failed("reveal_window_missed")));
     }
     if task.model.is_sealed() {
         if let Some(outcome) = wait_for_commits_closed(shared, task_id, cancel).await? {
-            return Ok(outcome);
+            return Ok(Err(outcome));
         }
     }
+    Ok(Ok(Landed {
+        committed_height: mine.committed_height,
+        reveal_deadline_height: mine.reveal_deadline_height,
+    }))
+}
+
+/// Reveals the plan's commitment (`landed`), then waits for the task to settle.
+async fn reveal(
+    shared: &Shared,
+    plan: RevealPlan,
+    landed: Landed,
+    cancel: &Stops,
+) -> anyhow::Result<Outcome> {
+    let task_id = plan.task_id;
     // Fault injection for the end-to-end tests (feature `failpoints`): give up here, as a
     // crash between commit and reveal would, keeping the plan on disk.
     fail::fail_point!("provider::before_reveal", |_| Ok(Outcome::Abandoned));
@@ -503,18 +623,31 @@ async fn reveal_and_settle(
         }
     };
     let mut refusals = 0;
+    // The market needs the reveal in a later block than the commit. Sent with known gas, the
+    // reveal is only executed in a block after the latest one seen, which holds the commit: it
+    // goes out at once. A simulated one is executed on the state of the latest block, so it
+    // waits for a block past the commit's; and a node reports a new height a moment before
+    // its app state (which simulation reads) has it, so a refusal right after a block is
+    // retried at the next one, while the window lasts.
+    let after = landed.committed_height;
     let tx = loop {
-        // The market needs the reveal in a later block than the commit. A node reports a new
-        // height a moment before its app state (which simulation reads) has it, so a refusal
-        // right after a block is retried at the next one, while the window lasts.
-        let height = patiently(cancel, || {
-            shared
-                .chain
-                .wait_for_height_above(mine.committed_height, HEIGHT_WAIT)
-        })
-        .await?;
+        let height = match shared.heights.fresh_latest() {
+            Some(latest) if latest >= after && shared.chain.gas_known(&reveal) => latest,
+            _ => {
+                patiently(cancel, || {
+                    shared.chain.wait_for_height_above(after, HEIGHT_WAIT)
+                })
+                .await?
+            }
+        };
         let sent_at = Instant::now();
-        let outcome = shared.chain.execute(&reveal).await;
+        let outcome = match shared.chain.broadcast(&reveal).await {
+            Ok(hash) => {
+                tracing::info!(height_seen = height, "reveal broadcast");
+                shared.wait_for_tx(hash).await.map_err(SubmitError::from)
+            }
+            Err(e) => Err(e),
+        };
         shared.metrics.observe(stage::REVEAL, sent_at.elapsed());
         let error = match outcome {
             Ok(tx) => break tx,
@@ -541,10 +674,10 @@ async fn reveal_and_settle(
             tracing::info!(error = %error, "the reveal is on chain all the same");
             return await_settlement(shared, task_id, cancel).await;
         }
-        if refusals >= REVEAL_ATTEMPTS || height >= mine.reveal_deadline_height {
+        if refusals >= REVEAL_ATTEMPTS || height >= landed.reveal_deadline_height {
             tracing::error!(
                 error = %error,
-                reveal_by = mine.reveal_deadline_height,
+                reveal_by = landed.reveal_deadline_height,
                 "reveal failed; the plan stays on disk and a restart retries it"
             );
             return Ok(Outcome::Failed("reveal_failed"));
@@ -641,7 +774,7 @@ async fn await_settlement(
         if let Some(at) = finalize_height(shared, &task, cancel).await? {
             if height > at {
                 let finalize = ExecuteMsg::Finalize { task_id };
-                match shared.chain.execute(&finalize).await {
+                match shared.execute(&finalize).await {
                     Ok(tx) => tracing::info!(height = tx.height, "finalized"),
                     // Usually someone finalized first; the next look tells.
                     Err(e) => tracing::debug!(error = %e, "finalize not accepted"),
@@ -834,6 +967,7 @@ mod tests {
             offer: None,
             taken_at: Instant::now(),
             received_at: Instant::now(),
+            read_at: None,
         }
     }
 
@@ -869,6 +1003,80 @@ mod tests {
         assert_eq!(within(job).await.unwrap(), Outcome::Won);
         assert_eq!(chain.sent(), ["commit", "reveal"]);
         assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_first_commit_is_revealed_without_reading_the_chain_again() {
+        let world = World::new();
+        let chain = &world.chain;
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        assert_eq!(outcome, Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        // The commit's own block told where it stands: no look at the commitments.
+        assert_eq!(chain.with(|m| m.looks), 0);
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_commit_seen_in_its_block_is_revealed_at_once_without_asking_the_node() {
+        let world = World::new();
+        let chain = &world.chain;
+        let shared = Arc::new(world.shared(FakeBackend::new()));
+        // Blocks arrive from the event source.
+        let source = crate::fake::follow_blocks(chain.clone(), shared.clone());
+        until(|| shared.heights.fresh()).await;
+        let started = Instant::now();
+        let outcome = within(run(shared.clone(), 1, fresh(&world), stops())).await;
+        let elapsed = started.elapsed();
+        source.abort();
+        assert_eq!(outcome, Outcome::Won);
+        assert_eq!(chain.sent(), ["commit", "reveal"]);
+        let (committed, revealed) = chain.with(|m| (m.included[0].height, m.included[1].height));
+        assert_eq!(
+            revealed,
+            committed + 1,
+            "revealed in the block after the commit"
+        );
+        // Both inclusions came from the blocks, well before the node would be asked.
+        assert_eq!(chain.with(|m| (m.tx_waits, m.looks)), (0, 0));
+        assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+        assert!(no_plan(&shared));
+    }
+
+    #[tokio::test]
+    async fn a_task_read_in_the_latest_block_is_not_read_again_before_its_commit() {
+        for (read_at, reads_before_commit) in [(100, 0), (99, 2)] {
+            let world = World::new();
+            let chain = &world.chain;
+            let shared = Arc::new(world.shared(FakeBackend::new()));
+            let source = crate::fake::follow_blocks(chain.clone(), shared.clone());
+            until(|| shared.heights.fresh_latest() == Some(100)).await;
+            // Read by the daemon after block `read_at` was reported.
+            let start = match fresh(&world) {
+                Start::Fresh {
+                    task,
+                    offer,
+                    taken_at,
+                    received_at,
+                    ..
+                } => Start::Fresh {
+                    task,
+                    offer,
+                    taken_at,
+                    received_at,
+                    read_at: Some(read_at),
+                },
+                _ => unreachable!(),
+            };
+            let outcome = within(run(shared.clone(), 1, start, stops())).await;
+            source.abort();
+            assert_eq!(outcome, Outcome::Won);
+            assert_eq!(chain.sent(), ["commit", "reveal"]);
+            // And one read once revealed, to see the task settled.
+            let reads = chain.with(|m| m.info_reads);
+            assert_eq!(reads, reads_before_commit + 1, "read at {read_at}");
+        }
     }
 
     #[tokio::test]

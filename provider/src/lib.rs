@@ -10,7 +10,8 @@
 //!   [`chain`]: the market as they see it (a trait, so that unit tests run them against an
 //!   in-memory market); [`selfcheck`]: the task's own check, run on a result before it is
 //!   committed; [`store`]: reveal plans and sealed bids kept across restarts; [`auction`]: an
-//!   auction from bid to award; [`pricing`]: what it bids.
+//!   auction from bid to award; [`pricing`]: what it bids; [`inputs`]: off-chain inputs,
+//!   fetched and checked against their hash before a run.
 
 pub mod auction;
 pub mod chain;
@@ -20,6 +21,7 @@ pub mod daemon;
 pub mod executor;
 #[cfg(test)]
 mod fake;
+pub mod inputs;
 pub mod job;
 pub mod logging;
 pub mod metrics;

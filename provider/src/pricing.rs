@@ -56,6 +56,8 @@ impl Work {
             .iter()
             .map(|arg| match arg {
                 KernelArg::Input { data } => data.len() as u128,
+                // Fetched before the run: as much work to move as bytes on-chain.
+                KernelArg::RemoteInput { size, .. } => u128::from(*size),
                 _ => 0,
             })
             .fold(0u128, u128::saturating_add);

@@ -17,15 +17,19 @@
 
 use std::time::Duration;
 
+use cosmrs::tendermint::abci::types::ExecTxResult;
+use cosmrs::tendermint::Hash;
 use futures::stream::{SelectAll, StreamExt};
+use opengpu_client::error::readable_log;
 use opengpu_client::events::{typed_events, TxEvent};
-use opengpu_client::{ChainClient, ContractAddrs, Opengpu};
+use opengpu_client::{ChainClient, ContractAddrs, Opengpu, TxOutcome};
 use opengpu_types::events::{
     AuctionAwarded, AuctionDefaulted, BidPlaced, BidRevealed, ConsensusTallied, ContractEvent,
     TaskCancelled, TaskCommitted, TaskExpired, TaskPublished, TaskRevealed, TaskSettled,
 };
 use opengpu_types::market::{TaskFilter, TaskStatus};
 use opengpu_types::TaskId;
+use sha2::{Digest, Sha256};
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::event::{Event, EventData};
 use tendermint_rpc::query::{EventType, Query};
@@ -58,8 +62,76 @@ pub enum SourceEvent {
     /// A task moved without ending: a commitment was made or opened. Jobs waiting for
     /// commits to close (the last slot taken) look again.
     Moved { task_id: TaskId },
+    /// This block's transactions, each with its outcome: jobs waiting for a transaction of
+    /// theirs learn of its inclusion from here rather than by asking the node. Reported
+    /// before the block's [`SourceEvent::Block`].
+    Included(Vec<Included>),
     /// A new block at this height.
     Block(u64),
+}
+
+/// A transaction in a block, with its outcome as the node's `tx` query reports it.
+#[derive(Clone, Debug)]
+pub struct Included {
+    pub hash: Hash,
+    pub height: u64,
+    /// The outcome; `Err` with the readable reason when it failed in its block.
+    pub outcome: Result<TxOutcome, String>,
+    /// It failed in its block for want of gas.
+    pub out_of_gas: bool,
+}
+
+impl PartialEq for Included {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.height == other.height
+    }
+}
+
+impl Eq for Included {}
+
+impl Included {
+    /// The outcome as [`opengpu_client::ChainClient::wait_for_tx`] returns it.
+    pub fn result(&self) -> opengpu_client::Result<TxOutcome> {
+        self.outcome
+            .clone()
+            .map_err(|reason| opengpu_client::Error::TxFailed {
+                txhash: self.hash.to_string(),
+                height: self.height,
+                reason,
+            })
+    }
+
+    /// The transactions of a block (`txs`, as its data holds them) with their results, in
+    /// the block's order.
+    pub fn from_block(height: u64, txs: &[Vec<u8>], results: &[ExecTxResult]) -> Vec<Included> {
+        txs.iter()
+            .zip(results)
+            .map(|(tx, result)| {
+                let hash = Hash::Sha256(Sha256::digest(tx).into());
+                let outcome = if result.code.is_ok() {
+                    Ok(TxOutcome {
+                        txhash: hash.to_string(),
+                        height,
+                        gas_wanted: result.gas_wanted.max(0) as u64,
+                        gas_used: result.gas_used.max(0) as u64,
+                        events: result.events.iter().map(TxEvent::from).collect(),
+                    })
+                } else {
+                    Err(readable_log(&result.log))
+                };
+                // The SDK's ErrOutOfGas (codespace sdk, code 11).
+                let out_of_gas = result.code.is_err()
+                    && ((result.codespace == "sdk" && result.code.value() == 11)
+                        || result.log.contains("out of gas"));
+                Included {
+                    hash,
+                    height,
+                    outcome,
+                    out_of_gas,
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,9 +318,12 @@ impl EventSource {
         else {
             return Vec::new();
         };
-        let mut reported: Vec<SourceEvent> = result_finalize_block
+        let height = block.header.height.value();
+        let results = result_finalize_block
+            .as_ref()
+            .map_or(&[][..], |result| &result.tx_results[..]);
+        let mut reported: Vec<SourceEvent> = results
             .iter()
-            .flat_map(|result| result.tx_results.iter())
             .filter(|tx| tx.code.is_ok())
             .flat_map(|tx| {
                 let events: Vec<TxEvent> = tx.events.iter().map(TxEvent::from).collect();
@@ -258,7 +333,11 @@ impl EventSource {
                 reported
             })
             .collect();
-        reported.push(SourceEvent::Block(block.header.height.value()));
+        let included = Included::from_block(height, &block.data, results);
+        if !included.is_empty() {
+            reported.push(SourceEvent::Included(included));
+        }
+        reported.push(SourceEvent::Block(height));
         reported
     }
 }
@@ -480,6 +559,52 @@ mod tests {
         );
         // A tally ends its task among the subscriptions' events too.
         assert!(read_market_events(&events, "wasm1market").contains(&ended(6, TaskStatus::Settled)));
+    }
+
+    #[test]
+    fn a_blocks_transactions_are_reported_by_hash_with_their_outcome() {
+        use cosmrs::tendermint::abci::Code;
+        let ok = ExecTxResult {
+            gas_wanted: 200,
+            gas_used: 150,
+            events: vec![cosmrs::tendermint::abci::Event::new(
+                "wasm-task_committed",
+                [("task_id", "4")],
+            )],
+            ..Default::default()
+        };
+        let failed = ExecTxResult {
+            code: Code::from(5),
+            codespace: "wasm".into(),
+            log: "failed to execute message; message index: 0: task 4 is settled: execute wasm \
+                  contract failed"
+                .into(),
+            ..Default::default()
+        };
+        let out_of_gas = ExecTxResult {
+            code: Code::from(11),
+            codespace: "sdk".into(),
+            log: "out of gas in location: wasm contract; gasWanted: 10, gasUsed: 12: out of gas"
+                .into(),
+            ..Default::default()
+        };
+        let txs = vec![b"tx one".to_vec(), b"tx two".to_vec(), b"tx three".to_vec()];
+        let included = Included::from_block(9, &txs, &[ok, failed, out_of_gas]);
+        assert_eq!(included.len(), 3);
+        // The hash a broadcast returns: SHA-256 of the transaction's bytes.
+        let expected = Hash::Sha256(Sha256::digest(b"tx one").into());
+        assert_eq!(included[0].hash, expected);
+        let tx = included[0].result().expect("succeeded");
+        assert_eq!((tx.height, tx.gas_used, tx.gas_wanted), (9, 150, 200));
+        assert_eq!(tx.events[0].kind, "wasm-task_committed");
+        match included[1].result() {
+            Err(opengpu_client::Error::TxFailed { height, reason, .. }) => {
+                assert_eq!((height, reason.as_str()), (9, "task 4 is settled"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!included[1].out_of_gas);
+        assert!(included[2].out_of_gas);
     }
 
     #[test]

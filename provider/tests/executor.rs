@@ -184,6 +184,38 @@ fn workers_keep_compiled_kernels_in_the_cache_given_trimmed_to_its_limit() {
 }
 
 #[test]
+fn an_off_chain_input_is_read_from_the_input_directory_by_its_hash() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let (on_chain, expected) = vector_add(256, 1.5);
+    let b = on_chain.args[1].clone();
+    let KernelArg::Input { data: b_bytes } = &b else {
+        panic!("vector_add's second argument is an input")
+    };
+    let sha256 = Sha256::digest(b_bytes.as_slice()).to_vec();
+    let mut off_chain = on_chain.clone();
+    off_chain.args[1] = KernelArg::RemoteInput {
+        sha256: sha256.clone().into(),
+        size: b_bytes.len() as u64,
+        urls: vec!["http://127.0.0.1:9/unused".into()],
+    };
+
+    // No input directory, or the file missing: a launch error, not a crash.
+    let without = default_backend(1);
+    assert!(matches!(without.run(&off_chain), Err(ExecError::Launch(_))));
+    let backend = default_backend(1).with_input_dir(dir.path().to_owned());
+    let missing = backend.run(&off_chain).unwrap_err();
+    assert!(
+        matches!(&missing, ExecError::Launch(m) if m.contains("off-chain input")),
+        "{missing}"
+    );
+
+    std::fs::write(dir.path().join(hex::encode(&sha256)), b_bytes.as_slice()).unwrap();
+    let output = backend.run(&off_chain).expect("runs");
+    assert_eq!(f32s(&output.outputs[0]), expected);
+}
+
+#[test]
 fn scalars_and_local_memory_reach_the_kernel() {
     // Each work-group sums its items through local memory; item 0 also echoes the scalars.
     let source = r#"

@@ -88,6 +88,65 @@ impl ArgSpec {
     }
 }
 
+/// Where `task publish --offchain` puts and names its inputs.
+#[derive(Clone, Debug, Default)]
+pub struct OffChain {
+    /// Base URLs; an input is fetched from `BASE/<sha256 hex>`.
+    pub url_bases: Vec<String>,
+    /// Each input is copied here as `<sha256 hex>` (for `opengpu serve`), when set.
+    pub dir: Option<PathBuf>,
+}
+
+impl ArgSpec {
+    /// The kernel argument with a buffer published off-chain: its file hashed (streamed, never
+    /// held whole), copied into `offchain.dir` when set, and named by its sha256 under each
+    /// base URL. Other arguments as [`ArgSpec::load`].
+    pub fn load_offchain(&self, offchain: &OffChain) -> Result<KernelArg> {
+        let ArgSpec::Buffer(path) = self else {
+            return self.load();
+        };
+        let (sha256, size) = hash_file(path)?;
+        let name = hex::encode(&sha256);
+        if let Some(dir) = &offchain.dir {
+            place_input(path, &dir.join(&name), size)?;
+        }
+        Ok(KernelArg::RemoteInput {
+            sha256: HexBinary::from(sha256),
+            size,
+            urls: offchain
+                .url_bases
+                .iter()
+                .map(|base| format!("{}/{name}", base.trim_end_matches('/')))
+                .collect(),
+        })
+    }
+}
+
+/// The sha256 and length of a file, read in chunks.
+pub fn hash_file(path: &Path) -> Result<(Vec<u8>, u64)> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read input buffer file {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read input buffer file {}", path.display()))?;
+    Ok((hasher.finalize().to_vec(), size))
+}
+
+/// Copies `source` to `target` (a copy, not a link: editing the source later must not change
+/// what is served); a file already there with the same length is taken as the same content,
+/// since its name is its hash.
+fn place_input(source: &Path, target: &Path, size: u64) -> Result<()> {
+    if std::fs::metadata(target).is_ok_and(|m| m.len() == size) {
+        return Ok(());
+    }
+    let partial = target.with_extension("partial");
+    std::fs::copy(source, &partial)
+        .and_then(|_| std::fs::rename(&partial, target))
+        .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
+    Ok(())
+}
+
 /// Reads a whole file, naming it and its role in the error.
 pub fn read_file(path: &Path, role: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {role} file {}", path.display()))
@@ -454,6 +513,47 @@ mod tests {
             .load()
             .unwrap_err();
         assert!(format!("{missing:#}").contains("nope.bin"), "{missing:#}");
+    }
+
+    #[test]
+    fn an_off_chain_buffer_is_named_by_its_hash_under_each_base_url_and_copied_to_the_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.bin");
+        std::fs::write(&path, b"abc").unwrap();
+        let served = dir.path().join("served");
+        std::fs::create_dir(&served).unwrap();
+        let offchain = OffChain {
+            url_bases: vec![
+                "http://127.0.0.1:8088/".into(),
+                "https://m.example/x".into(),
+            ],
+            dir: Some(served.clone()),
+        };
+        // sha256("abc"), the FIPS 180-2 test vector.
+        let name = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let arg = ArgSpec::Buffer(path.clone())
+            .load_offchain(&offchain)
+            .unwrap();
+        assert_eq!(
+            arg,
+            KernelArg::RemoteInput {
+                sha256: HexBinary::from_hex(name).unwrap(),
+                size: 3,
+                urls: vec![
+                    format!("http://127.0.0.1:8088/{name}"),
+                    format!("https://m.example/x/{name}"),
+                ],
+            }
+        );
+        assert_eq!(std::fs::read(served.join(name)).unwrap(), b"abc");
+        // A copy, not a link: the source changing later does not change what is served.
+        std::fs::write(&path, b"xyz").unwrap();
+        assert_eq!(std::fs::read(served.join(name)).unwrap(), b"abc");
+        // Scalars and outputs are unchanged by --offchain.
+        assert_eq!(
+            ArgSpec::Output(8).load_offchain(&offchain).unwrap(),
+            KernelArg::Output { size: 8 }
+        );
     }
 
     #[test]

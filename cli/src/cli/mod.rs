@@ -10,6 +10,7 @@ mod keys;
 mod market;
 mod output;
 mod provider;
+mod serve;
 mod stake;
 mod task;
 
@@ -250,6 +251,9 @@ pub enum Command {
     /// Built-in example kernels: list them, check a published example's result
     #[command(subcommand)]
     Example(example::ExampleCommand),
+    /// Serve a directory over HTTP on loopback: the off-chain inputs of `task publish
+    /// --offchain --input-dir DIR`, for providers to fetch
+    Serve(serve::ServeArgs),
 }
 
 /// A command's end that is not success but not a malfunction either (e.g. `task watch` seeing
@@ -283,6 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Balance(args) => balance::run(&mut ctx, args).await,
         Command::Chain(cmd) => chain::run(&mut ctx, cmd).await,
         Command::Example(cmd) => example::run(&mut ctx, cmd).await,
+        Command::Serve(args) => serve::run(&mut ctx, args).await,
     }
 }
 

@@ -24,6 +24,7 @@ mod bad_input;
 mod first_response;
 mod ibc;
 mod manual_confirmation;
+mod offchain;
 mod provider_daemon;
 mod reveal_safety;
 mod trustless;

@@ -117,7 +117,7 @@ pub fn execute(
 pub fn reply(deps: DepsMut, env: Env, reply: Reply) -> Result<Response, ContractError> {
     match reply.id {
         execute::payment::PAYMENT_REFUSED => execute::payment::payment_refused(deps, env, reply),
-        execute::ibc::TRANSFER_NOT_SENT => execute::ibc::transfer_not_sent(deps, reply),
+        execute::ibc::TRANSFER_REPLY => execute::ibc::transfer_reply(deps, reply),
         id => Err(ContractError::UnknownReply { id }),
     }
 }

@@ -1,66 +1,68 @@
-// C = A * B for n x n row-major float matrices, n a multiple of 64.
+// C = A * B for n x n row-major float matrices, n a multiple of 64: a work-group of 4 x 2 items
+// covers 64 columns x 16 rows of C.
 //
-// A work-group of 8 x 2 items computes a 16-row x 64-column tile of C, and each item an
-// 8 x 8 block of that tile held in eight float8 registers: every value of A it reads serves
-// 8 products and every float8 of B serves 8 rows. The group stages K_STEP-deep slices of A and
-// B in local memory so each global value is read once per tile. On PoCL's CPU device this
-// shape (few items, wide explicit vectors) beat 8x8 and 16x16 groups of 4x4 blocks by 2 to 3
-// times, because PoCL then runs each item's float8 arithmetic straight on AVX registers.
+// Each work item computes an 8-row x 16-column block of C in eight float16 registers and walks
+// k over the whole inner dimension: for each k it loads one float16 of row k of B and the eight
+// values of column k of A in its rows, and does eight float16 multiply-adds. Every element of C
+// sums its products in k order, like the reference.
+//
+// There is no local memory and no barrier. PoCL's CPU device runs a work-group as loops over
+// its items, one per region between barriers, so an item's values that live across a barrier
+// are kept in memory; the earlier kernel (8 x 2 groups of 8 x 8 float8 blocks, with 16-deep
+// slices of A and B in local memory and two barriers per slice) reached 0.28 to 0.39 times
+// `matrixmultiply` at n = 512 to 1024. Without barriers the eight accumulators stay in AVX-512
+// registers, B comes in as one vector per k and A as broadcast operands of the multiply-adds,
+// and the CPU caches serve the re-reads that a local tile would save: about 3.5 times the
+// earlier kernel's speed (see examples/kernels/README.md). A GPU serves them from its caches
+// too; the kernel is correct on any OpenCL device.
+//
+// `acc += a * b` lets the compiler contract each multiply-add to an FMA where the device has one
+// (OpenCL's default FP_CONTRACT ON); `mad()` gave separate multiplies and adds on PoCL.
 
-#define GROUP_COLS 8                          // work items along x (columns of C)
-#define GROUP_ROWS 2                          // work items along y (rows of C)
-#define BLOCK_ROWS 8                          // rows of C per item; its columns are one float8
-#define TILE_ROWS (GROUP_ROWS * BLOCK_ROWS)   // 16
-#define TILE_COLS (GROUP_COLS * 8)            // 64
-#define K_STEP 16
-#define GROUP_ITEMS (GROUP_COLS * GROUP_ROWS)
+#define BLOCK_ROWS 8     // rows of C per work item
+#define BLOCK_COLS 16    // columns of C per work item: one float16
 
-__kernel __attribute__((reqd_work_group_size(GROUP_COLS, GROUP_ROWS, 1)))
+__kernel __attribute__((reqd_work_group_size(4, 2, 1)))
 void sgemm(__global const float* a,
            __global const float* b,
            __global float* c,
            uint n)
 {
-    const uint item_col = get_local_id(0);
-    const uint item_row = get_local_id(1);
-    const uint item = item_row * GROUP_COLS + item_col;
-    const uint tile_row = get_group_id(1) * TILE_ROWS;
-    const uint tile_col = get_group_id(0) * TILE_COLS;
-    const uint n8 = n / 8;
+    const uint col = get_global_id(0) * BLOCK_COLS;
+    const uint row = get_global_id(1) * BLOCK_ROWS;
 
-    // A slice stored transposed (k major) so an item's 8 rows sit next to each other.
-    __local float a_slice[K_STEP][TILE_ROWS];
-    __local float8 b_slice[K_STEP][TILE_COLS / 8];
+    __global const float* a0 = a + row * n;
+    __global const float* a1 = a0 + n;
+    __global const float* a2 = a1 + n;
+    __global const float* a3 = a2 + n;
+    __global const float* a4 = a3 + n;
+    __global const float* a5 = a4 + n;
+    __global const float* a6 = a5 + n;
+    __global const float* a7 = a6 + n;
+    __global const float* b_k = b + col;
 
-    float8 acc[BLOCK_ROWS];
-    for (int r = 0; r < BLOCK_ROWS; r++) {
-        acc[r] = (float8)(0.0f);
+    float16 c0 = (float16)(0.0f), c1 = (float16)(0.0f), c2 = (float16)(0.0f),
+            c3 = (float16)(0.0f), c4 = (float16)(0.0f), c5 = (float16)(0.0f),
+            c6 = (float16)(0.0f), c7 = (float16)(0.0f);
+    for (uint k = 0; k < n; k++, b_k += n) {
+        const float16 b_row = vload16(0, b_k);
+        c0 += a0[k] * b_row;
+        c1 += a1[k] * b_row;
+        c2 += a2[k] * b_row;
+        c3 += a3[k] * b_row;
+        c4 += a4[k] * b_row;
+        c5 += a5[k] * b_row;
+        c6 += a6[k] * b_row;
+        c7 += a7[k] * b_row;
     }
 
-    __global const float8* b8 = (__global const float8*)b;
-    for (uint k0 = 0; k0 < n; k0 += K_STEP) {
-        for (uint i = item; i < TILE_ROWS * K_STEP; i += GROUP_ITEMS) {
-            uint row = i / K_STEP, k = i % K_STEP;
-            a_slice[k][row] = a[(tile_row + row) * n + k0 + k];
-        }
-        for (uint i = item; i < K_STEP * TILE_COLS / 8; i += GROUP_ITEMS) {
-            uint k = i / (TILE_COLS / 8), col8 = i % (TILE_COLS / 8);
-            b_slice[k][col8] = b8[(k0 + k) * n8 + tile_col / 8 + col8];
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        for (uint k = 0; k < K_STEP; k++) {
-            float8 b_row = b_slice[k][item_col];
-            for (int r = 0; r < BLOCK_ROWS; r++) {
-                acc[r] += a_slice[k][item_row * BLOCK_ROWS + r] * b_row;
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-
-    __global float8* c8 = (__global float8*)c;
-    for (int r = 0; r < BLOCK_ROWS; r++) {
-        uint row = tile_row + item_row * BLOCK_ROWS + r;
-        c8[row * n8 + tile_col / 8 + item_col] = acc[r];
-    }
+    __global float* c_row = c + row * n + col;
+    vstore16(c0, 0, c_row);
+    vstore16(c1, 0, c_row + n);
+    vstore16(c2, 0, c_row + 2 * n);
+    vstore16(c3, 0, c_row + 3 * n);
+    vstore16(c4, 0, c_row + 4 * n);
+    vstore16(c5, 0, c_row + 5 * n);
+    vstore16(c6, 0, c_row + 6 * n);
+    vstore16(c7, 0, c_row + 7 * n);
 }

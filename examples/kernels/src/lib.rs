@@ -14,6 +14,7 @@
 //! ```
 
 mod check;
+mod column_sums;
 mod error;
 mod example;
 mod hash_chain;
@@ -25,6 +26,9 @@ mod task;
 mod vector_add;
 
 pub use check::CheckReport;
+pub use column_sums::{
+    column_sums_matrix, COLUMN_SUMS_COLUMNS, COLUMN_SUMS_ENTRY, COLUMN_SUMS_SOURCE,
+};
 pub use error::{ExampleError, SizeLimit};
 pub use example::Example;
 pub use hash_chain::HASH_CHAIN_ROUNDS;

@@ -1,4 +1,5 @@
-//! `sgemm`: C = A x B for square f32 matrices, with a tiled, register-blocked kernel.
+//! `sgemm`: C = A x B for square f32 matrices, with a register-blocked kernel (each work item
+//! keeps an 8 x 16 block of C in float16 registers).
 
 use cosmwasm_std::{Binary, Decimal};
 use opengpu_types::freivalds::FreivaldsSpec;
@@ -11,12 +12,16 @@ use crate::{CheckReport, Example, ExampleError};
 
 const SOURCE: &str = include_str!("../cl/sgemm.cl");
 
-/// Matrix sizes must be multiples of this: the kernel's tile is 16 rows x 64 columns.
+/// Matrix sizes must be multiples of this: a work-group of the kernel covers 16 rows x 64
+/// columns of C.
 pub const SGEMM_TILE: u32 = 64;
-/// Work-group shape the kernel requires (`reqd_work_group_size` in `cl/sgemm.cl`).
-const GROUP: [u64; 2] = [8, 2];
-/// Each work item computes an 8 x 8 block of C.
-const BLOCK: u64 = 8;
+/// Work-group shape the kernel requires (`reqd_work_group_size` in `cl/sgemm.cl`): 4 items
+/// along x (columns of C), 2 along y (rows).
+const GROUP: [u64; 2] = [4, 2];
+/// Each work item computes a block of C of this many rows (`BLOCK_ROWS` in `cl/sgemm.cl`)...
+const BLOCK_ROWS: u64 = 8;
+/// ... and this many columns, one float16 (`BLOCK_COLS`).
+const BLOCK_COLS: u64 = 16;
 
 /// Relative tolerance of the Freivalds check the example is published with: 1e-4. An honest
 /// f32 product of inner dimension `n` is within about `n * 2^-24` (see
@@ -45,11 +50,12 @@ fn inputs(n: u32, seed: u64) -> (Vec<f32>, Vec<f32>) {
 
 pub(crate) fn kernel(n: u32, seed: u64) -> Kernel {
     let (a, b) = inputs(n, seed);
-    let items_per_side = n as u64 / BLOCK;
+    let n_u64 = n as u64;
     Kernel {
         source: SOURCE.to_string(),
         entry_point: "sgemm".to_string(),
-        global_work_size: vec![items_per_side, items_per_side],
+        // x: blocks of columns, y: blocks of rows.
+        global_work_size: vec![n_u64 / BLOCK_COLS, n_u64 / BLOCK_ROWS],
         local_work_size: Some(GROUP.to_vec()),
         args: vec![
             KernelArg::Input {
@@ -147,14 +153,30 @@ mod tests {
     }
 
     #[test]
-    fn launch_covers_the_matrix_with_8x8_blocks() {
+    fn launch_covers_the_matrix_with_8x16_blocks() {
         let k = kernel(128, 1);
         assert!(matches!(k.args[A_ARG as usize], KernelArg::Input { .. }));
         assert!(matches!(k.args[B_ARG as usize], KernelArg::Input { .. }));
         assert!(matches!(k.args[C_ARG as usize], KernelArg::Output { .. }));
-        assert_eq!(k.global_work_size, vec![16, 16]);
-        assert_eq!(k.local_work_size, Some(vec![8, 2]));
-        // One group covers 8*8 = 64 columns and 2*8 = 16 rows, so the tile divides n.
-        assert_eq!(GROUP[0] * BLOCK, SGEMM_TILE as u64);
+        // 128 / 16 column blocks along x, 128 / 8 row blocks along y.
+        assert_eq!(k.global_work_size, vec![8, 16]);
+        assert_eq!(k.local_work_size, Some(vec![4, 2]));
+        // One group covers 4*16 = 64 columns and 2*8 = 16 rows, so the tile divides n and every
+        // size that is a multiple of it divides into whole groups.
+        assert_eq!(GROUP[0] * BLOCK_COLS, SGEMM_TILE as u64);
+        assert_eq!(SGEMM_TILE as u64 % (GROUP[1] * BLOCK_ROWS), 0);
+        for n in [64u32, 320, 1024] {
+            let k = kernel(n, 1);
+            for (global, local) in k.global_work_size.iter().zip(GROUP) {
+                assert_eq!(global % local, 0, "n = {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_source_declares_the_launch_shape() {
+        assert!(SOURCE.contains("reqd_work_group_size(4, 2, 1)"));
+        assert!(SOURCE.contains("#define BLOCK_ROWS 8 "));
+        assert!(SOURCE.contains("#define BLOCK_COLS 16 "));
     }
 }

@@ -158,7 +158,9 @@ fn bind_args(context: &Context, kernel: &ClKernel, args: &[KernelArg]) -> Result
         // The values outlive `value`, which points at them.
         let (local_size, u64_value, i64_value, f32_value, f64_value);
         let value = match arg {
-            KernelArg::Input { .. } | KernelArg::Output { .. } => ArgVal::mem(&probe),
+            KernelArg::Input { .. } | KernelArg::RemoteInput { .. } | KernelArg::Output { .. } => {
+                ArgVal::mem(&probe)
+            }
             KernelArg::Local { size } => {
                 local_size = usize::try_from(*size).unwrap_or(usize::MAX);
                 ArgVal::local::<u8>(&local_size)
@@ -228,7 +230,7 @@ impl ArgDecl {
     fn refuses(&self, arg: &KernelArg) -> Option<&'static str> {
         use KernelArgAddressQualifier::{Constant, Global, Local, Private};
         let fits = match arg {
-            KernelArg::Input { .. } | KernelArg::Output { .. } => {
+            KernelArg::Input { .. } | KernelArg::RemoteInput { .. } | KernelArg::Output { .. } => {
                 matches!(self.address, Global | Constant)
             }
             KernelArg::Local { .. } => self.address == Local,

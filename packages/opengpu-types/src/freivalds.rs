@@ -412,6 +412,12 @@ fn input_arg(
 ) -> Result<&[u8], String> {
     let data = match kernel.args.get(index as usize) {
         Some(KernelArg::Input { data }) => data.as_slice(),
+        Some(KernelArg::RemoteInput { .. }) => {
+            return Err(format!(
+                "matrix {name} is kernel argument {index}, an off-chain input; Freivalds' check \
+                 reads its matrices on-chain, so A and B must be published as input buffers"
+            ))
+        }
         Some(_) => {
             return Err(format!(
                 "matrix {name} is kernel argument {index}, which is not an input buffer"

@@ -2,7 +2,7 @@
 //! that contract and command line both run on it.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Binary, Int64, Uint64};
+use cosmwasm_std::{Binary, HexBinary, Int64, Uint64};
 
 use crate::registry::{DeviceInfo, DeviceType};
 
@@ -29,6 +29,16 @@ pub enum KernelArg {
     /// A `__global` buffer filled with these bytes before the launch.
     Input {
         data: Binary,
+    },
+    /// A `__global` input buffer whose bytes stay off-chain: the chain keeps only their
+    /// sha256 and size, so publishing costs the same for 1 KiB or 1 GiB. Providers fetch the
+    /// bytes from one of `urls`, check them against `sha256` before running, and refuse the
+    /// task (no commitment) when they differ. A check that reads inputs on-chain (Freivalds')
+    /// cannot use it.
+    RemoteInput {
+        sha256: HexBinary,
+        size: u64,
+        urls: Vec<String>,
     },
     /// A `__global` buffer of `size` zeroed bytes, read back after the launch: the task's result.
     Output {
@@ -64,6 +74,7 @@ impl KernelArg {
     pub fn kind(&self) -> &'static str {
         match self {
             KernelArg::Input { .. } => "input buffer",
+            KernelArg::RemoteInput { .. } => "off-chain input buffer",
             KernelArg::Output { .. } => "output buffer",
             KernelArg::Local { .. } => "local buffer",
             KernelArg::U32 { .. } => "u32",
@@ -74,6 +85,32 @@ impl KernelArg {
             KernelArg::F64 { .. } => "f64",
         }
     }
+}
+
+/// Most URLs one off-chain input may list.
+pub const MAX_INPUT_URLS: usize = 4;
+/// Longest URL of an off-chain input, in bytes.
+pub const MAX_INPUT_URL_BYTES: usize = 512;
+/// Largest off-chain input: a sanity bound (1 TiB), far above any device; each provider's own
+/// limit decides what it fetches.
+pub const MAX_REMOTE_INPUT_BYTES: u64 = 1 << 40;
+
+/// Checks one off-chain input's URL: `http://` or `https://`, printable ASCII, bounded length.
+fn check_input_url(url: &str) -> Result<(), String> {
+    if url.len() > MAX_INPUT_URL_BYTES {
+        return Err(format!("longer than {MAX_INPUT_URL_BYTES} bytes"));
+    }
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("not an http:// or https:// URL")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("has no host".into());
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("has spaces or characters outside printable ASCII".into());
+    }
+    Ok(())
 }
 
 /// What the device that runs a task must offer.
@@ -129,6 +166,18 @@ pub enum KernelError {
     InputTooLarge { got: u64, max: u64 },
     #[error("output buffers hold {got} bytes; the limit is {max}")]
     OutputTooLarge { got: u64, max: u64 },
+    #[error("argument {index}: an off-chain input's sha256 has {got} bytes, not 32")]
+    BadInputHash { index: usize, got: usize },
+    #[error("argument {index}: an off-chain input needs 1 to {max} URLs; it has {got}", max = MAX_INPUT_URLS)]
+    InputUrlCount { index: usize, got: usize },
+    #[error("argument {index}: input URL {url:?} is {reason}")]
+    BadInputUrl {
+        index: usize,
+        url: String,
+        reason: String,
+    },
+    #[error("argument {index}: an off-chain input of {got} bytes exceeds the {max}-byte bound", max = MAX_REMOTE_INPUT_BYTES)]
+    RemoteInputTooLarge { index: usize, got: u64 },
 }
 
 impl Kernel {
@@ -164,6 +213,10 @@ impl Kernel {
                     input_bytes = input_bytes.saturating_add(data.len() as u64);
                     data.len() as u64
                 }
+                KernelArg::RemoteInput { sha256, size, urls } => {
+                    check_remote_input(index, sha256, *size, urls)?;
+                    *size
+                }
                 KernelArg::Output { size } => {
                     output_bytes = output_bytes.saturating_add(*size);
                     output_sizes.push(*size);
@@ -192,6 +245,17 @@ impl Kernel {
             });
         }
         Ok(output_sizes)
+    }
+
+    /// Total bytes of the off-chain inputs providers must fetch.
+    pub fn remote_input_bytes(&self) -> u64 {
+        self.args
+            .iter()
+            .map(|arg| match arg {
+                KernelArg::RemoteInput { size, .. } => *size,
+                _ => 0,
+            })
+            .fold(0, u64::saturating_add)
     }
 
     /// Sizes of the output buffers in argument order: the shape a reveal must have.
@@ -281,6 +345,37 @@ impl Requirements {
     }
 }
 
+fn check_remote_input(
+    index: usize,
+    sha256: &HexBinary,
+    size: u64,
+    urls: &[String],
+) -> Result<(), KernelError> {
+    if sha256.len() != 32 {
+        return Err(KernelError::BadInputHash {
+            index,
+            got: sha256.len(),
+        });
+    }
+    if size > MAX_REMOTE_INPUT_BYTES {
+        return Err(KernelError::RemoteInputTooLarge { index, got: size });
+    }
+    if urls.is_empty() || urls.len() > MAX_INPUT_URLS {
+        return Err(KernelError::InputUrlCount {
+            index,
+            got: urls.len(),
+        });
+    }
+    for url in urls {
+        check_input_url(url).map_err(|reason| KernelError::BadInputUrl {
+            index,
+            url: url.chars().take(80).collect(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -327,9 +422,31 @@ mod tests {
         }
     }
 
+    fn remote(sha256: Vec<u8>, size: u64, urls: &[&str]) -> KernelArg {
+        KernelArg::RemoteInput {
+            sha256: sha256.into(),
+            size,
+            urls: urls.iter().map(|u| u.to_string()).collect(),
+        }
+    }
+
     #[test]
     fn valid_kernel_reports_its_output_sizes() {
         assert_eq!(kernel().validate(&limits()), Ok(vec![16]));
+    }
+
+    #[test]
+    fn off_chain_inputs_do_not_count_against_the_on_chain_input_limit() {
+        let mut k = kernel();
+        let size = 256 << 20;
+        k.args[0] = remote(
+            vec![7; 32],
+            size,
+            &["http://127.0.0.1:8088/x", "https://e.org/x"],
+        );
+        assert_eq!(k.validate(&limits()), Ok(vec![16]));
+        assert_eq!(k.remote_input_bytes(), size);
+        assert_eq!(kernel().remote_input_bytes(), 0);
     }
 
     #[test]
@@ -397,6 +514,53 @@ mod tests {
             (
                 |k| k.args.push(KernelArg::Output { size: 60 }),
                 KernelError::OutputTooLarge { got: 76, max: 64 },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 31], 8, &["http://127.0.0.1:8088/a"]),
+                KernelError::BadInputHash { index: 0, got: 31 },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 0, &["http://127.0.0.1:8088/a"]),
+                KernelError::ZeroSizedBuffer { index: 0 },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], MAX_REMOTE_INPUT_BYTES + 1, &["http://h/a"]),
+                KernelError::RemoteInputTooLarge {
+                    index: 0,
+                    got: MAX_REMOTE_INPUT_BYTES + 1,
+                },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 8, &[]),
+                KernelError::InputUrlCount { index: 0, got: 0 },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 8, &["http://h/a"; 5]),
+                KernelError::InputUrlCount { index: 0, got: 5 },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 8, &["ftp://h/a"]),
+                KernelError::BadInputUrl {
+                    index: 0,
+                    url: "ftp://h/a".into(),
+                    reason: "not an http:// or https:// URL".into(),
+                },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 8, &["http://h/a b"]),
+                KernelError::BadInputUrl {
+                    index: 0,
+                    url: "http://h/a b".into(),
+                    reason: "has spaces or characters outside printable ASCII".into(),
+                },
+            ),
+            (
+                |k| k.args[0] = remote(vec![0; 32], 8, &["https:///a"]),
+                KernelError::BadInputUrl {
+                    index: 0,
+                    url: "https:///a".into(),
+                    reason: "has no host".into(),
+                },
             ),
         ];
         for (breaks, expected) in cases {

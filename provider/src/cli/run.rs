@@ -16,6 +16,7 @@ use crate::daemon::Daemon;
 use crate::executor::kcache::KernelCache;
 use crate::executor::opencl::{OpenClBackend, OpenClConfig};
 use crate::executor::{DeviceSelector, ExecLimits};
+use crate::inputs::InputStore;
 use crate::metrics::Metrics;
 use crate::policy::Rules;
 use crate::shared::{Reservations, Shared};
@@ -71,6 +72,9 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
     let (backend, _) = backend
         .with_kernel_cache(kernel_cache.clone())
         .with_context(|| format!("preparing the kernel cache {}", kernel_cache.dir.display()))?;
+    let inputs = InputStore::in_state_dir(&executor.state_dir, config.inputs.limits())
+        .with_context(|| format!("preparing {}/inputs", executor.state_dir.display()))?;
+    let backend = backend.with_input_dir(inputs.dir().to_owned());
     let metrics = Metrics::new();
     let shared = Arc::new(Shared {
         chain: Arc::new(LiveChain::new(
@@ -79,6 +83,7 @@ pub async fn run(config: Config, args: &RunArgs) -> anyhow::Result<()> {
             SignerHandle::spawn(signer, connection.chain.clone()),
         )),
         backend: Arc::new(backend),
+        inputs,
         metrics: metrics.clone(),
         store: PlanStore::open(&executor.state_dir, &address)?,
         bids: BidStore::open(&executor.state_dir)?,

@@ -28,7 +28,7 @@ use rand_core::{OsRng, RngCore};
 use super::kernel_check::{self, LocalCheck};
 use super::{remote, render};
 use crate::cli::args::{
-    parse_bytes, parse_tolerance, parse_verify, read_file, ArgSpec, WorkSize, VERIFY_HELP,
+    parse_bytes, parse_tolerance, parse_verify, read_file, ArgSpec, OffChain, WorkSize, VERIFY_HELP,
 };
 use crate::cli::output::{bytes, tx_line};
 use crate::cli::{ChainArg, Context};
@@ -76,6 +76,21 @@ pub struct PublishArgs {
         conflicts_with = "example"
     )]
     args: Vec<ArgSpec>,
+    /// Publish every buffer:FILE as an off-chain input: the chain keeps only its sha256 and
+    /// size (publish gas does not grow with it), and providers fetch the bytes from
+    /// --input-url BASE/<sha256 hex>, check them against the hash and refuse the task (no
+    /// commitment) when they differ. Freivalds' check reads its matrices on-chain and
+    /// refuses off-chain inputs; reference hashes and Consensus work with them
+    #[arg(long, requires_all = ["kernel", "input_url"])]
+    offchain: bool,
+    /// --offchain: base URL providers fetch each input from, as BASE/<sha256 hex>; repeat for
+    /// mirrors (up to 4), e.g. http://127.0.0.1:8088 of `opengpu serve DIR`
+    #[arg(long, value_name = "BASE", requires = "offchain")]
+    input_url: Vec<String>,
+    /// --offchain: copy each input into DIR as <sha256 hex>, for `opengpu serve DIR` (or any
+    /// static HTTP server) to serve; without it, put the files there yourself
+    #[arg(long, value_name = "DIR", requires = "offchain")]
+    input_dir: Option<PathBuf>,
     /// Publish a built-in example instead of a kernel file: vector-add, sgemm, hash-chain or
     /// mandelbrot (`opengpu example list` describes them)
     #[arg(long, value_name = "NAME")]
@@ -597,6 +612,8 @@ pub async fn run(ctx: &mut Context, a: PublishArgs) -> Result<()> {
         "task_id": published.task_id,
         "txhash": tx.txhash,
         "height": tx.height,
+        "gas_wanted": tx.gas_wanted,
+        "gas_used": tx.gas_used,
         "deadline_height": published.deadline,
         "model": model,
         "verification": verification,
@@ -697,10 +714,21 @@ fn kernel_from_files(a: &PublishArgs) -> Result<Kernel> {
     };
     let source = String::from_utf8(read_file(path, "kernel")?)
         .with_context(|| format!("kernel file {} is not UTF-8 text", path.display()))?;
+    let offchain = OffChain {
+        url_bases: a.input_url.clone(),
+        dir: a.input_dir.clone(),
+    };
+    if let Some(dir) = &offchain.dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --input-dir {}", dir.display()))?;
+    }
     let args = a
         .args
         .iter()
-        .map(ArgSpec::load)
+        .map(|arg| match a.offchain {
+            true => arg.load_offchain(&offchain),
+            false => arg.load(),
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Kernel {
         source,

@@ -577,6 +577,13 @@ pub fn kernel_line(k: &Kernel) -> String {
 fn arg_short(arg: &KernelArg) -> String {
     match arg {
         KernelArg::Input { data } => format!("in {}", bytes(data.len() as u64)),
+        KernelArg::RemoteInput { sha256, size, .. } => {
+            format!(
+                "in {} off-chain sha256:{}",
+                bytes(*size),
+                &sha256.to_hex()[..12]
+            )
+        }
         KernelArg::Output { size } => format!("out {}", bytes(*size)),
         KernelArg::Local { size } => format!("local {}", bytes(*size)),
         KernelArg::U32 { value } => format!("u32 {value}"),

@@ -32,7 +32,7 @@ use crate::state::{CONFIG, LAST_TRANSFER_ID, PENDING_TRANSFERS, REMOTE_CLAIMS};
 use crate::ContractError;
 
 /// Reply id of every IBC transfer: success emits `ibc_transfer_sent`, failure credits it.
-pub const TRANSFER_NOT_SENT: u64 = 2;
+pub const TRANSFER_REPLY: u64 = 2;
 /// Longest failure reason an event carries.
 const MAX_REASON_CHARS: usize = 200;
 
@@ -78,12 +78,12 @@ pub fn send(
         timeout: IbcTimeout::with_timestamp(timeout),
         memo: Some(memo),
     };
-    Ok(SubMsg::reply_always(transfer, TRANSFER_NOT_SENT).with_payload(to_json_binary(&id)?))
+    Ok(SubMsg::reply_always(transfer, TRANSFER_REPLY).with_payload(to_json_binary(&id)?))
 }
 
-/// The reply to a transfer: sent (the event), or refused by the chain (the coins never left:
-/// credited at once).
-pub fn transfer_not_sent(deps: DepsMut, reply: Reply) -> Result<Response, ContractError> {
+/// The reply to every transfer: sent (the `ibc_transfer_sent` event), or refused by the chain
+/// (the coins never left: credited at once).
+pub fn transfer_reply(deps: DepsMut, reply: Reply) -> Result<Response, ContractError> {
     let id: u64 = from_json(&reply.payload)?;
     let pending = PENDING_TRANSFERS.load(deps.storage, id)?;
     let response = Response::new();

@@ -17,7 +17,7 @@ use super::ibc;
 use crate::state::{CLAIMS, CLAIM_TOTALS};
 use crate::ContractError;
 
-/// Reply id of a refused bank payment (`ibc::TRANSFER_NOT_SENT` is the other one).
+/// Reply id of a refused bank payment (`ibc::TRANSFER_REPLY` is the other one).
 pub const PAYMENT_REFUSED: u64 = 1;
 
 /// Who a payment is for, where the way it travels depends on the payee.

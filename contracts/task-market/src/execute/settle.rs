@@ -145,7 +145,6 @@ pub fn settle(
         .checked_div(Uint128::from(winners.len() as u128))
         .map_err(|_| ContractError::NoWinner { task_id: task.id })?;
     let mut shares = Vec::with_capacity(winners.len());
-    let mut routes = Vec::with_capacity(winners.len());
     for &seq in winners {
         let entry = COMMITMENTS.load(deps.storage, (task.id, seq))?;
         let route = ibc_route(config, entry.payout_route.as_ref(), &task.denom).cloned();
@@ -157,21 +156,21 @@ pub fn settle(
             },
             provider: entry.provider,
             amount: each,
-            route: route.clone(),
+            route,
         });
-        routes.push(entry.payout_route);
     }
     let paid = each.checked_mul(Uint128::from(shares.len() as u128))?;
     let refund = task.budget.checked_sub(fee)?.checked_sub(paid)?;
 
     let denom = &task.denom;
     let mut payments = vec![];
-    for (share, route) in shares.iter().zip(&routes) {
+    for share in &shares {
+        // The route as filtered above: only denoms the market lets travel on its channel.
         let payee = Payee::Provider {
             task_id: task.id,
             provider: &share.provider,
             paid_to: &share.paid_to,
-            route: route.as_ref(),
+            route: share.route.as_ref(),
         };
         payments.extend(pay_payee(
             deps.storage,

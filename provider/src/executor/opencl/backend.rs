@@ -53,6 +53,8 @@ pub struct OpenClBackend {
     kernel_cache: Option<Arc<KernelCache>>,
     /// A trim is under way (on a thread of its own).
     trimming: Arc<AtomicBool>,
+    /// Where checked off-chain inputs are, by sha256 (see [`crate::inputs`]).
+    input_dir: Option<PathBuf>,
 }
 
 impl OpenClBackend {
@@ -89,6 +91,7 @@ impl OpenClBackend {
             pool: WorkerPool::new(config.workers),
             kernel_cache: None,
             trimming: Arc::new(AtomicBool::new(false)),
+            input_dir: None,
         })
     }
 
@@ -107,6 +110,13 @@ impl OpenClBackend {
         self.command.pocl_cache_dir = Some(cache.dir.clone());
         self.kernel_cache = Some(Arc::new(cache));
         Ok((self, trimmed))
+    }
+
+    /// Off-chain inputs are read from `dir` (checked files named by their sha256); without
+    /// it a task with one fails to launch.
+    pub fn with_input_dir(mut self, dir: PathBuf) -> Self {
+        self.input_dir = Some(dir);
+        self
     }
 
     /// Pids of the started workers that are idle right now (for diagnostics and tests).
@@ -217,6 +227,7 @@ impl OpenClBackend {
         let pid = worker.pid();
         let request = Request::Run {
             kernel: Cow::Borrowed(kernel),
+            input_dir: self.input_dir.as_deref().map(Cow::Borrowed),
         };
         match worker.call(&request, self.limits.time_limit) {
             Ok(Reply::Ran {

@@ -2,6 +2,7 @@
 //! from source to output bytes. Every OpenCL error becomes a [`Failure`]; nothing here panics
 //! on a task's input.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ocl::core::{
@@ -65,7 +66,11 @@ impl DeviceSession {
     }
 
     /// Builds (or finds) the program, launches the kernel once and reads its outputs back.
-    pub fn launch(&mut self, kernel: &Kernel) -> Result<Launched, Failure> {
+    pub fn launch(
+        &mut self,
+        kernel: &Kernel,
+        input_dir: Option<&Path>,
+    ) -> Result<Launched, Failure> {
         let started = Instant::now();
         let work = WorkSize::of(kernel)?;
         self.check_buffer_sizes(&kernel.args)?;
@@ -87,7 +92,7 @@ impl DeviceSession {
             }
             _ => {}
         }
-        let buffers = self.bind_args(&cl_kernel, &kernel.args)?;
+        let buffers = self.bind_args(&cl_kernel, &kernel.args, input_dir)?;
         // Uploads and fills first, so the kernel's own time can be told apart.
         core::finish(&self.queue).map_err(|err| cl_failure("clFinish", &err))?;
         let kernel_started = Instant::now();
@@ -123,10 +128,14 @@ impl DeviceSession {
     /// Refuses buffers that cannot fit before asking the driver: under RLIMIT_AS, PoCL 3.1
     /// answers a failed allocation with an assertion (abort), not an error code.
     fn check_buffer_sizes(&self, args: &[KernelArg]) -> Result<(), Failure> {
-        let (mut device_bytes, mut output_bytes) = (0u64, 0u64);
+        let (mut device_bytes, mut output_bytes, mut file_bytes) = (0u64, 0u64, 0u64);
         for (index, arg) in args.iter().enumerate() {
             let size = match arg {
                 KernelArg::Input { data } => data.len() as u64,
+                KernelArg::RemoteInput { size, .. } => {
+                    file_bytes = file_bytes.saturating_add(*size);
+                    *size
+                }
                 KernelArg::Output { size } => {
                     output_bytes = output_bytes.saturating_add(*size);
                     *size
@@ -147,13 +156,15 @@ impl DeviceSession {
             }
             device_bytes = device_bytes.saturating_add(size);
         }
-        // Host memory: a CPU device's buffers themselves, and every output three times over
+        // Host memory: a CPU device's buffers themselves, every off-chain input once more
+        // (read from its file before the upload), and every output three times over
         // (read-back, its base64 text, the reply frame).
         let host_bytes = if self.buffers_in_host_memory {
             device_bytes
         } else {
             0
         }
+        .saturating_add(file_bytes)
         .saturating_add(output_bytes.saturating_mul(3));
         let free = free_address_space(self.memory_limit_bytes).unwrap_or(self.memory_limit_bytes);
         if host_bytes > free {
@@ -194,6 +205,7 @@ impl DeviceSession {
         &self,
         cl_kernel: &core::Kernel,
         args: &[KernelArg],
+        input_dir: Option<&Path>,
     ) -> Result<BoundBuffers, Failure> {
         let mut buffers = BoundBuffers::default();
         for (index, arg) in args.iter().enumerate() {
@@ -210,6 +222,13 @@ impl DeviceSession {
                 KernelArg::Input { data } => {
                     let flags = MemFlags::READ_ONLY | MemFlags::COPY_HOST_PTR;
                     let mem = self.create_buffer(flags, data.len(), Some(data.as_slice()))?;
+                    set(ArgVal::mem(&mem))?;
+                    buffers.inputs.push(mem);
+                }
+                KernelArg::RemoteInput { sha256, size, .. } => {
+                    let data = read_input_file(input_dir, sha256, *size)?;
+                    let flags = MemFlags::READ_ONLY | MemFlags::COPY_HOST_PTR;
+                    let mem = self.create_buffer(flags, data.len(), Some(&data))?;
                     set(ArgVal::mem(&mem))?;
                     buffers.inputs.push(mem);
                 }
@@ -337,6 +356,34 @@ fn free_address_space(limit: u64) -> Option<u64> {
     // SAFETY: sysconf has no preconditions.
     let page_size = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
     Some(limit.saturating_sub(pages.saturating_mul(page_size)))
+}
+
+/// The bytes of a checked off-chain input: the daemon fetched it into `input_dir` under its
+/// sha256 and checked it there before asking for the run.
+fn read_input_file(input_dir: Option<&Path>, sha256: &[u8], size: u64) -> Result<Vec<u8>, Failure> {
+    let dir = input_dir.ok_or_else(|| {
+        Failure::Launch("the task has an off-chain input and this worker no input directory".into())
+    })?;
+    let path = dir.join(hex::encode(sha256));
+    let mut data = Vec::new();
+    // Under RLIMIT_AS an allocation that cannot succeed must fail here, not abort the worker.
+    data.try_reserve_exact(byte_len(size)?).map_err(|_| {
+        Failure::OutOfMemory(format!("no memory to read a {size}-byte off-chain input"))
+    })?;
+    let unreadable =
+        |e: std::io::Error| Failure::Launch(format!("off-chain input {}: {e}", path.display()));
+    let file = std::fs::File::open(&path).map_err(unreadable)?;
+    let on_disk = file.metadata().map_err(unreadable)?.len();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, size), &mut data)
+        .map_err(unreadable)?;
+    if on_disk != size || data.len() as u64 != size {
+        return Err(Failure::Launch(format!(
+            "off-chain input {} has {} bytes, the task {size}",
+            path.display(),
+            data.len()
+        )));
+    }
+    Ok(data)
 }
 
 fn byte_len(size: u64) -> Result<usize, Failure> {

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use cosmwasm_std::Binary;
@@ -20,8 +21,13 @@ pub const MAX_FRAME_BYTES: u32 = 1 << 30;
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum Request<'a> {
-    /// Compile (or take from the cache) and launch this kernel once.
-    Run { kernel: Cow<'a, Kernel> },
+    /// Compile (or take from the cache) and launch this kernel once. Its off-chain inputs
+    /// are read from `input_dir`, one file per sha256, already checked by the daemon.
+    Run {
+        kernel: Cow<'a, Kernel>,
+        #[serde(default)]
+        input_dir: Option<Cow<'a, Path>>,
+    },
 }
 
 /// Worker to backend.
@@ -155,6 +161,7 @@ mod tests {
             &mut stream,
             &Request::Run {
                 kernel: Cow::Borrowed(&kernel),
+                input_dir: Some(Cow::Borrowed(Path::new("/state/inputs"))),
             },
         )
         .unwrap();
@@ -165,7 +172,8 @@ mod tests {
         assert_eq!(
             request,
             Some(Request::Run {
-                kernel: Cow::Owned(kernel)
+                kernel: Cow::Owned(kernel),
+                input_dir: Some(Cow::Owned("/state/inputs".into())),
             })
         );
         assert_eq!(read_frame::<_, Reply>(&mut reader).unwrap(), Some(reply));

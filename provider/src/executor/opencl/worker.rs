@@ -62,7 +62,9 @@ pub fn run(selector: DeviceSelector, memory_limit_bytes: u64) -> ExitCode {
     let mut requests = io::stdin().lock();
     loop {
         let (reply, panicked) = match read_frame::<_, Request<'static>>(&mut requests) {
-            Ok(Some(Request::Run { kernel })) => serve(&mut session, &kernel),
+            Ok(Some(Request::Run { kernel, input_dir })) => {
+                serve(&mut session, &kernel, input_dir.as_deref())
+            }
             Ok(None) => return ExitCode::SUCCESS,
             Err(FrameError::NoMemory { len }) => {
                 let failure = Failure::OutOfMemory(format!(
@@ -87,8 +89,12 @@ pub fn run(selector: DeviceSelector, memory_limit_bytes: u64) -> ExitCode {
 }
 
 /// One launch as a reply, and whether it panicked (ocl panics on a few driver errors).
-fn serve(session: &mut DeviceSession, kernel: &opengpu_types::kernel::Kernel) -> (Reply, bool) {
-    match panic::catch_unwind(AssertUnwindSafe(|| session.launch(kernel))) {
+fn serve(
+    session: &mut DeviceSession,
+    kernel: &opengpu_types::kernel::Kernel,
+    input_dir: Option<&std::path::Path>,
+) -> (Reply, bool) {
+    match panic::catch_unwind(AssertUnwindSafe(|| session.launch(kernel, input_dir))) {
         Ok(Ok(launched)) => {
             let reply = Reply::Ran {
                 outputs: launched.outputs.into_iter().map(Binary::from).collect(),
